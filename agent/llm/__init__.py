@@ -1,0 +1,1 @@
+"""Language model: weights resolution and streaming chat generation."""

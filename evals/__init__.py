@@ -1,0 +1,1 @@
+"""Benchmarks for evaluators: answer accuracy and latency."""

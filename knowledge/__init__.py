@@ -1,0 +1,1 @@
+"""The seller's catalog: loading, validation, facts and retrieval."""

@@ -1,0 +1,99 @@
+"""The catalog's domain model: a store, its products, their specs, variants and FAQs.
+
+Everything here is immutable and already validated; `knowledge.loader` builds it from a file.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+LANGUAGES = ("zh", "en")
+
+
+@dataclass(frozen=True)
+class Text:
+    """A bilingual string; either language may be missing (never both)."""
+
+    zh: str | None = None
+    en: str | None = None
+
+    def get(self, lang: str) -> str:
+        """The text in `lang`, or in the other language when `lang` is missing."""
+        own = self.zh if lang == "zh" else self.en
+        if own:
+            return own
+        return self.en or self.zh or ""
+
+    def has(self, lang: str) -> bool:
+        return bool(self.zh if lang == "zh" else self.en)
+
+    def variants(self) -> list[str]:
+        return [t for t in (self.zh, self.en) if t]
+
+    @staticmethod
+    def same(value: str) -> Text:
+        """A language-neutral value (a number, a model code) usable in both languages."""
+        return Text(zh=value, en=value)
+
+
+SpecValue = Text | bool  # bool: True = supported, False = not supported
+
+
+@dataclass(frozen=True)
+class Variant:
+    id: str
+    name: Text
+    price: str | None = None  # None: same price as the product
+    specs: dict[str, SpecValue] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class FAQ:
+    q: Text
+    a: Text
+
+
+@dataclass(frozen=True)
+class Product:
+    id: str
+    name: Text
+    price: str  # as written in the catalog, e.g. "199" or "1299.5"
+    category: Text | None = None
+    aliases: tuple[str, ...] = ()
+    original_price: str | None = None
+    description: Text | None = None
+    specs: dict[str, SpecValue] = field(default_factory=dict)
+    variants: tuple[Variant, ...] = ()
+    faq: tuple[FAQ, ...] = ()
+
+
+@dataclass(frozen=True)
+class Store:
+    name: Text
+    currency: str = "CNY"
+    policies: dict[str, Text] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Catalog:
+    store: Store
+    products: tuple[Product, ...]
+    spec_labels: dict[str, Text] = field(default_factory=dict)
+    source: Path | None = None
+
+    def product(self, product_id: str) -> Product:
+        for p in self.products:
+            if p.id == product_id:
+                return p
+        raise KeyError(product_id)
+
+    def has_product(self, product_id: str) -> bool:
+        return any(p.id == product_id for p in self.products)
+
+    def spec_label(self, key: str) -> Text:
+        """The spoken label of a spec key: the catalog's own, else a readable form of the key."""
+        if key in self.spec_labels:
+            return self.spec_labels[key]
+        readable = key.replace("_", " ")
+        return Text(zh=readable, en=readable)

@@ -1,0 +1,125 @@
+"""Which product a question is about: by name, alias, distinctive model code, category, or stage.
+
+"这款手环" resolves to the band on stage; "the scale" to the only scale; "X2 vs Watch GT" to both.
+When a category has several products and none is on stage, the question is ambiguous and the
+candidates are returned so the agent can ask which one is meant.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from knowledge.aspects import ASPECTS
+from knowledge.catalog import Catalog, Product
+from knowledge.text import compact, normalize
+
+# Category words viewers use; a product belongs to a group when its category mentions any of them.
+CATEGORY_GROUPS: tuple[tuple[str, ...], ...] = (
+    ("手环", "band", "fitness band", "tracker", "fitness tracker"),
+    ("手表", "watch", "smartwatch", "smart watch"),
+    ("耳机", "earbuds", "earbud", "earphones", "headphones", "buds"),
+    ("音箱", "音响", "speaker"),
+    ("摄像头", "摄像机", "监控", "camera", "cam"),
+    ("体脂秤", "秤", "scale", "body fat scale"),
+    ("充电宝", "移动电源", "power bank", "powerbank"),
+    ("插座", "智能插座", "plug", "smart plug", "socket", "outlet"),
+    ("扫地机器人", "扫地机", "扫拖", "vacuum", "robot vacuum", "robovac"),
+    ("台灯", "灯", "lamp", "desk lamp"),
+)
+
+
+def _key(text: str) -> str:
+    """Compact form for name matching; the particle 的 is optional in names ("两万毫安的充电宝")."""
+    return compact(text).replace("的", "")
+
+
+@dataclass(frozen=True)
+class Resolution:
+    product_ids: tuple[str, ...]  # the products the question is about, in order of mention
+    how: str  # name | category | stage | none | ambiguous
+    candidates: tuple[str, ...] = ()  # when ambiguous: the products that fit
+
+
+class ProductResolver:
+    def __init__(self, catalog: Catalog):
+        self.catalog = catalog
+        self.name_keys = self._name_keys(catalog)
+        self.category_keys = {p.id: self._category_keys(p) for p in catalog.products}
+
+    @staticmethod
+    def _name_keys(catalog: Catalog) -> dict[str, tuple[str, bool]]:
+        """compact key -> (product id, is a single word), for names, aliases and model codes."""
+        feature_words = {compact(t) for a in ASPECTS for t in a.terms}
+        category_words = {compact(w) for group in CATEGORY_GROUPS for w in group}
+        owners: dict[tuple[str, bool], set[str]] = {}
+        for p in catalog.products:
+            names = [(_key(k), not re.search(r"[\s\-_/]", k.strip())) for k in [*p.name.variants(), *p.aliases]]
+            words = [w for n in p.name.variants() for w in re.split(r"[\s\-_/]+", n)]
+            # the Latin/digit parts of a Chinese name ("智能手环X2" -> "X2") are model codes
+            words += [w for n in p.name.variants() for w in re.findall(r"[A-Za-z0-9]+", n)]
+            names += [(_key(w), True) for w in words if _key(w) not in feature_words]
+            for key, single in names:
+                if len(key) >= 2 and not key.isdigit() and key not in category_words:
+                    owners.setdefault((key, single), set()).add(p.id)
+        by_key: dict[str, set[str]] = {}
+        for (key, _), ids in owners.items():
+            by_key.setdefault(key, set()).update(ids)
+        return {key: (next(iter(ids)), single) for (key, single), ids in owners.items() if len(by_key[key]) == 1}
+
+    @staticmethod
+    def _category_keys(product: Product) -> set[str]:
+        if not product.category:
+            return set()
+        own = {compact(t) for t in product.category.variants()}
+        keys = set(own)
+        for group in CATEGORY_GROUPS:
+            words = {compact(w) for w in group}
+            if any(w in c or c in w for w in words for c in own):
+                keys |= words
+        return {k for k in keys if k}
+
+    def resolve(self, question: str, on_stage: str | None = None) -> Resolution:
+        q = compact(question)
+        named = self.mentioned(question)
+        if named:
+            return Resolution(tuple(named), "name")
+        stage = on_stage if on_stage and self.catalog.has_product(on_stage) else None
+        in_category = self._by_category(q)
+        if in_category:
+            if len(in_category) == 1:
+                return Resolution((in_category[0],), "category")
+            if stage in in_category:
+                return Resolution((stage,), "stage")
+            return Resolution((), "ambiguous", tuple(in_category))
+        if stage:
+            return Resolution((stage,), "stage")
+        return Resolution((), "none")
+
+    def mentioned(self, question: str) -> list[str]:
+        """The products a text names (full name, alias or model code), in order of mention."""
+        q = _key(question)
+        spaced = " " + re.sub(r"[^\w]+", " ", normalize(question)) + " "
+        found: list[tuple[int, str, str]] = []  # (position in q, key, product)
+        for key, (pid, single) in self.name_keys.items():
+            pos = q.find(key)
+            if pos < 0:
+                continue
+            # a Latin model code ("pro", "x2") must stand as a word: "promised" is not "pro"
+            if single and re.fullmatch(r"[a-z0-9]+", key) and not re.search(rf"(?<![a-z0-9]){key}(?![a-z0-9])", spaced):
+                continue
+            found.append((pos, key, pid))
+        # a match inside a longer match of another product is not a mention of its own
+        kept = [f for f in found if not any(f[2] != o[2] and f[1] in o[1] and f[1] != o[1] for o in found)]
+        return list(dict.fromkeys(pid for _, _, pid in sorted(kept)))
+
+    def _by_category(self, q: str) -> list[str]:
+        best = 0
+        hits: list[str] = []
+        for pid, keys in self.category_keys.items():
+            length = max((len(k) for k in keys if k in q), default=0)
+            if length > best:
+                best, hits = length, [pid]
+            elif length and length == best:
+                hits.append(pid)
+        return hits

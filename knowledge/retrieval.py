@@ -1,0 +1,105 @@
+"""Hybrid retrieval over catalog facts: BM25 on segmented words plus multilingual embeddings.
+
+BM25 catches exact terms (model codes, "NFC", "续航"); the embeddings catch paraphrases and
+questions in the other language than the catalog text. Scores are fused per fact.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from dataclasses import dataclass
+
+import numpy as np
+
+from knowledge.catalog import Catalog
+from knowledge.embedding import Embedder
+from knowledge.facts import Fact, catalog_facts
+from knowledge.text import add_words, tokens
+
+
+@dataclass(frozen=True)
+class ScoredFact:
+    fact: Fact
+    score: float  # fused
+    lexical: float  # BM25, normalized to 0..1 over the candidates
+    semantic: float  # cosine similarity
+
+
+def topic_text(fact: Fact) -> str:
+    """What a fact is about, in every language the catalog has: the text questions are matched to."""
+    parts = [*fact.label.variants(), fact.key.replace("_", " ")]
+    if fact.kind != "description":
+        parts += fact.value.variants()
+    return " ".join(parts)
+
+
+class Bm25:
+    def __init__(self, documents: list[list[str]], k1: float = 1.2, b: float = 0.75):
+        self.docs = [Counter(d) for d in documents]
+        self.lengths = [len(d) for d in documents]
+        self.avg = sum(self.lengths) / max(len(documents), 1)
+        df: Counter[str] = Counter()
+        for d in self.docs:
+            df.update(d.keys())
+        n = len(documents)
+        self.idf = {t: math.log(1 + (n - f + 0.5) / (f + 0.5)) for t, f in df.items()}
+        self.k1, self.b = k1, b
+
+    def score(self, query: list[str], index: int) -> float:
+        doc, length = self.docs[index], self.lengths[index]
+        total = 0.0
+        for term in set(query):
+            tf = doc.get(term, 0)
+            if tf:
+                norm = self.k1 * (1 - self.b + self.b * length / self.avg)
+                total += self.idf[term] * tf * (self.k1 + 1) / (tf + norm)
+        return total
+
+
+class FactIndex:
+    def __init__(self, catalog: Catalog, embedder: Embedder | None):
+        self.catalog = catalog
+        self.facts = catalog_facts(catalog)
+        add_words(self._vocabulary(catalog))
+        self.topics = [topic_text(f) for f in self.facts]
+        self.bm25 = Bm25([tokens(t) for t in self.topics])
+        self.embedder = embedder
+        self.vectors = embedder.encode(self.topics) if embedder else None
+        # what each fact answers, alone: an FAQ's question, a spec's label
+        self.label_vectors = embedder.encode([" / ".join(f.label.variants()) for f in self.facts]) if embedder else None
+
+    @staticmethod
+    def _vocabulary(catalog: Catalog) -> list[str]:
+        words = [w for p in catalog.products for w in (*p.name.variants(), *p.aliases)]
+        words += [w for label in catalog.spec_labels.values() for w in label.variants()]
+        return words
+
+    def search(self, question: str, facts: list[Fact] | None = None, k: int = 8) -> list[ScoredFact]:
+        """Rank `facts` (default: all) for the question, best first."""
+        wanted = {id(f) for f in facts} if facts is not None else None
+        positions = [i for i, f in enumerate(self.facts) if wanted is None or id(f) in wanted]
+        if not positions:
+            return []
+        query = tokens(question)
+        lexical = np.array([self.bm25.score(query, i) for i in positions])
+        top = float(lexical.max()) if len(lexical) else 0.0
+        lexical = lexical / top if top > 0 else lexical
+        if self.embedder is not None and self.vectors is not None:
+            semantic = self.vectors[positions] @ self.embedder.encode([question])[0]
+        else:
+            semantic = np.zeros(len(positions))
+        fused = 0.5 * lexical + semantic
+        order = np.argsort(-fused)[:k]
+        return [
+            ScoredFact(self.facts[positions[j]], float(fused[j]), float(lexical[j]), float(semantic[j])) for j in order
+        ]
+
+    def label_similarity(self, question: str, facts: list[Fact]) -> list[tuple[Fact, float]]:
+        """Cosine similarity of the question to what each fact answers (an FAQ's own question), best first."""
+        if self.embedder is None or self.label_vectors is None or not facts:
+            return []
+        where = {id(f): i for i, f in enumerate(self.facts)}
+        rows = [where[id(f)] for f in facts]
+        sims = self.label_vectors[rows] @ self.embedder.encode([question])[0]
+        return sorted(zip(facts, (float(x) for x in sims), strict=True), key=lambda p: -p[1])
