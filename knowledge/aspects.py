@@ -28,12 +28,12 @@ capacity | capacity | capacity, mah, milliamp, how big is the battery | 容量, 
 charging | charg, input | ~charge, charging, charger, fast charg, recharge | 充电, 快充, 充满, 充电器, 回血
 wireless_charging | wireless_charg, qi | wireless charg, qi charg | 无线充
 water | water, ip_rating, waterproof, ip6 | waterproof, water, swim, shower, rain, splash, ip67, ip68, atm, dive, diving, bath, sauna | 防水, 游泳, 洗澡, 淋雨, 下水, 泼水, 潜水, 进水, 泡水, 桑拿, 泡澡
-weight | weight | weigh, weight, heavy, light, grams | 重量, 多重, 重不重, 轻不轻, 几克, 多沉
+weight | weight | weigh, weight, heavy, heavier, light, lighter, grams | 重量, 多重, 重不重, 轻不轻, 几克, 多沉, 更轻, 更重, 多少克
 size | size, dimension | size, dimension, ~how big, ~how large, width, length, thick | 尺寸, ~大小, ~多大, 体积, 厚度, 多厚
 display | display, screen | screen, display, amoled, lcd, inch, touchscreen, screen size | 屏幕, 屏, 显示, 英寸, 触屏, 屏幕尺寸, 屏幕多大
 refresh_rate | refresh | refresh rate, hz | 刷新率
 nfc | nfc | nfc, transit card, door card, access card, contactless, tap to pay | nfc, 门禁, 公交卡, 刷卡, 交通卡
-gps | gps, gnss | gps, location, navigation, positioning, track my run | gps, 定位, 导航, 轨迹
+gps | gps, gnss | gps, location, navigation, positioning, track my run, track my route, route, without my phone | gps, 定位, 导航, 轨迹
 bluetooth | bluetooth | bluetooth, bt version, bluetooth version | 蓝牙, 蓝牙版本
 wifi | wifi, wi_fi, network | wifi, wi-fi, 5ghz, 2.4ghz, network | wifi, 无线网, 联网, 网络
 esim | esim, cellular, lte | esim, sim card, cellular, lte, 4g, make calls without phone | esim, 独立通话, 插卡, 电话卡
@@ -74,12 +74,12 @@ mopping | mop | mop, mopping | 拖地, 拖布, 拖把
 vacuum_navigation | navigation, lidar, mapping | lidar, laser, mapping, map, navigation | 导航, 激光, 建图, 地图
 auto_empty | auto_empty, self_empty, dock | auto-empty, self-empty, empty itself, empty its own, empties, dock | 自动集尘, 集尘, 自清空, 自动倒
 dustbin | dustbin, dust | dustbin, dust bin, dust box | 尘盒, 集尘盒
-color_temperature | color_temp, colour_temp, kelvin | color temperature, colour temperature, kelvin, warm light, cold light | 色温, 暖光, 冷光
+color_temperature | color_temp, colour_temp, kelvin | color temperature, colour temperature, color temp, kelvin, warm light, cold light, warm and cool | 色温, 暖光, 冷光
 brightness | brightness, lumen, lux | brightness, bright, lumens, lux, dimmable, brightness levels | 亮度, 调光, 几档
 power | power, watt | wattage, power draw, how many watts, watts | ~功率, 瓦
 built_in_battery | built_in_battery, cordless | cordless, wireless use, without plugging | 内置电池, 无线使用, 不插电
 material | material, strap | material, made of, metal, plastic, aluminum, titanium | 材质, 材料, 金属, 塑料, 铝, 钛
-in_box | box, package, accessor, included | in the box, box, package, included, accessories, comes with | 包装, 配件, 附带, 送什么, 赠品, 盒子里
+in_box | box, package, accessor, included | in the box, box, package, included, accessories, comes with, come with, ear tips, spare | 包装, 配件, 附带, 送什么, 赠品, 盒子里
 compatibility | compat, os, system, platform, phone | compatible, compatibility, iphone, android, ios, work with, harmonyos | 兼容, 苹果手机, 安卓, 鸿蒙, 适配, 能连
 app | app | app, application, companion app | app, 应用, 软件
 warranty | kind:policy:warranty, warranty | warranty, guarantee, if it breaks, repair | 保修, 质保, 坏了, 维修
@@ -91,7 +91,7 @@ invoice | kind:policy:invoice | invoice, receipt, fapiao, vat | 发票, 开票, 
 !payment | payment | alipay, wechat pay, installment, credit card, payment method, pay with | 支付宝, 微信支付, 分期, 花呗, 信用卡, 付款方式
 !promotion | promotion, promo | double 11, 11.11, black friday, 618, cheaper later, next month, price drop, go on sale | 双11, 双十一, 618, 降价, 以后会便宜, 过几天, 下个月, 活动价
 !extended_warranty | extended_warranty | extended warranty, extend the warranty, warranty extension | 延保, 延长保修
-!car | car | car, vehicle, tesla, byd | 车机, 汽车, 车载, 特斯拉, 比亚迪, 开车
+!car | car | car, vehicle, tesla, byd | 车机, 汽车, 车载, 特斯拉, 比亚迪
 !subscription | subscription, plan | subscription, membership, service fee, monthly fee, cloud plan, storage plan | 套餐, 会员, 订阅, 月费, 年费
 climbing | climb, threshold, obstacle | sill, threshold, climb, doorstep, obstacle, get over | 门槛, 越障, 爬坡, 过坎, 障碍
 flight | flight, plane | flight, plane, airplane, carry-on, airline | 飞机, 登机, 航空, 坐飞机

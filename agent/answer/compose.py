@@ -8,6 +8,7 @@ as each is ready, so speech can start on the first one.
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from collections.abc import Iterator
@@ -115,19 +116,18 @@ def anchors(fact: Fact, lang: str) -> set[str]:
 
 
 def covered(fact: Fact, lang: str, said: str) -> bool:
-    if fact.polarity is not None:
-        return compact(fact.statement.get(lang)) in compact(said) or _polar_covered(fact, lang, said)
+    """Whether what was said conveys the fact: its numbers/value, and its yes or no the right way round."""
+    if compact(fact.statement.get(lang)) in compact(said):
+        return True
     need = anchors(fact, lang)
-    if not need:
-        return False if fact.kind in ("faq", "policy", "description") else True
     heard = spoken_numbers(said) | {compact(said)}
-    return all(a in heard or any(a in h for h in heard) for a in need)
-
-
-def _polar_covered(fact: Fact, lang: str, said: str) -> bool:
-    negative = bool(NEGATION.search(said.lower()))
-    label = compact(fact.label.get(lang))
-    return negative == (fact.polarity is False) and (label in compact(said) or len(label) > 12)
+    values_ok = all(a in heard or any(a in h for h in heard) for a in need)
+    if fact.polarity is not None:
+        opening = re.split(r"[,，。.!！?？]", said, maxsplit=1)[0]
+        return values_ok and bool(NEGATION.search(opening.lower())) == (fact.polarity is False)
+    if not need:
+        return fact.kind not in ("faq", "policy", "description")
+    return values_ok
 
 
 class ModelComposer:

@@ -34,6 +34,11 @@ NEGATION = re.compile(
     r"\b(no|not|doesn't|does not|don't|do not|can't|cannot|isn't|is not|won't|without|lack|lacks)\b|不|没有|没|无法|暂无|并无|否"
 )
 AFFIRMATION_START = re.compile(r"^\s*(yes|yeah|sure|of course|absolutely|可以|是的|支持|当然|能)", re.IGNORECASE)
+# "lighter than", "更轻", "最长": a comparison the facts do not state as such, and one the model gets backwards
+COMPARATIVE = re.compile(
+    r"\b\w+er than\b|\b(more|less|better|worse|longer|shorter|bigger|smaller|lighter|heavier|cheaper|faster|"
+    r"slower|best|most|least)\b|比|更|最"
+)
 PRICE_TALK = re.compile(r"元|块钱|yuan|rmb|¥|\$|免费|free|% ?off|打折|折扣|discount|优惠", re.IGNORECASE)
 
 
@@ -90,12 +95,15 @@ class GroundingCheck:
         self.only_negative = any(f.polarity is False for f in plan.facts) and not any(f.polarity for f in plan.facts)
         self.price_allowed = any(f.kind in ("price", "variants") or PRICE_TALK.search(" ".join(f.value.variants())) for f in plan.facts)
         self.fact_text = compact(" ".join(texts))
+        self._values = [t for f in plan.facts for t in f.value.variants()]
 
     def check(self, clause: str) -> Verdict:
         lowered = clause.lower()
         extra = spoken_numbers(clause) - self.allowed_numbers
         if extra:
             return Verdict(False, f"number not in the catalog facts: {', '.join(sorted(extra))}")
+        if COMPARATIVE.search(lowered) and not COMPARATIVE.search(" ".join(t.lower() for t in self._values)):
+            return Verdict(False, "compares where the facts only give values")
         if NEGATION.search(lowered) and not self.negation_allowed:
             return Verdict(False, "negation not supported by the facts")
         if AFFIRMATION_START.match(clause) and self.only_negative:

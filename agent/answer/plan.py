@@ -71,6 +71,8 @@ class Planner:
         if not products:
             if primary and any(_is_policy(h) for h in hits):
                 return self._policy(question, lang, next(h for h in hits if _is_policy(h)))
+            if not hits:  # neither a product nor anything a product has: not a question for the shop's host
+                return Plan(question, lang, "declined", "offtopic")
             return Plan(question, lang, "unknown", "no_product", aspect=primary.aspect.name if primary else None)
         return self._products(question, lang, products, hits, resolution.how)
 
@@ -167,9 +169,11 @@ class Planner:
             matching = [f for f in facts if answers(hit.aspect, f)]
             ranked = [s.fact for s in self.kb.index.search(question, matching)]
             # the catalog's own spec first; an FAQ only when it matched on its own question
-            ranked.sort(key=lambda f: f.kind == "faq")
+            # and the product itself before its variants (a named variant was already narrowed to)
+            ranked.sort(key=lambda f: (f.kind == "faq", f.variant is not None))
             return _with_variant_twins(ranked[:2], matching)
-        ranked_scores = self.kb.index.search(question, [f for f in facts if f.kind in ("spec", "faq")], k=1)
+        # an FAQ answers only through its own question (_faq_match): its "yes"/"no" belongs to that question
+        ranked_scores = self.kb.index.search(question, [f for f in facts if f.kind == "spec"], k=1)
         if not ranked_scores:
             return []
         best = ranked_scores[0]

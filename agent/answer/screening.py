@@ -18,7 +18,7 @@ _MANIPULATION = [
     r"forget (all |your |the |previous )*(rules|instructions|guidelines|prompt)",
     r"(disregard|override|bypass) (your |the |all )*(rules|instructions|guidelines|restrictions)",
     r"\bpretend (to be|you are|you're|that)", r"\bact as\b", r"\byou are now\b", r"\bjailbreak", r"developer mode",
-    r"system prompt", r"\broleplay\b", r"\brepeat after me\b",
+    r"system prompt", r"\brole[- ]?play", r"\brepeat after me\b",
     # putting words in its mouth
     r"\bjust say\b", r"\bsay (that )?(it'?s|it is|yes|the price)", r"\b(confirm|admit|agree) (that|it|this)\b",
     r"\b(promised|guaranteed|told) me\b", r"\bthe host (said|promised|told)", r"\byou (said|promised) (earlier|before)",
