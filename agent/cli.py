@@ -60,6 +60,12 @@ def _parser() -> argparse.ArgumentParser:
     faq.add_argument("--quiet", action="store_true", help="no per-question progress")
     faq.set_defaults(run=cmd_eval_faq)
 
+    serve = sub.add_parser("serve", help="run the agent: the ask page and the JSON API")
+    _host_arguments(serve)
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8080)
+    serve.set_defaults(run=cmd_serve)
+
     models = sub.add_parser("models", help="model weights").add_subparsers(metavar="ACTION")
     prepare = models.add_parser("prepare", help="assemble, convert and cache the weights once")
     prepare.add_argument("--model", help="packaged name, local directory, .gguf file or hub id")
@@ -69,8 +75,9 @@ def _parser() -> argparse.ArgumentParser:
 
 def _host_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--catalog", type=Path, default=SAMPLE_CATALOG, help="catalog file (default: the built-in sample)")
-    p.add_argument("--composer", choices=("model", "catalog"), default="model",
-                   help="model: the LLM phrases checked answers (default); catalog: catalog sentences only")  # fmt: skip
+    p.add_argument("--composer", choices=("auto", "model", "catalog"), default="auto",
+                   help="model: the LLM phrases checked answers; catalog: catalog sentences only; "
+                        "auto (default): the model when it is fast enough on this device, else catalog sentences")  # fmt: skip
     p.add_argument("--model", help="LLM: packaged name, local HF directory, .gguf file or hub id")
     p.add_argument("--device", default="cpu", help="cpu or cuda")
     p.add_argument("--threads", type=int, help="CPU threads for the model (default: all cores)")
@@ -136,7 +143,7 @@ def cmd_eval_faq(args: argparse.Namespace) -> int:
     questions = questions[: args.limit] if args.limit else questions
     results = faq.run(host.engine, questions, progress=not args.quiet)
     meta = {
-        "catalog": str(args.catalog), "questions_file": str(path), "composer": args.composer,
+        "catalog": str(args.catalog), "questions_file": str(path), "composer": f"{args.composer}: {host.composer_note}",
         "model": host.model_name, "device": args.device, "machine": faq.machine(), "date": faq.today(),
     }  # fmt: skip
     report = faq.summarize(results, meta)
@@ -154,6 +161,24 @@ def cmd_eval_faq(args: argparse.Namespace) -> int:
 
 def _pct(v: float | None) -> str:
     return "-" if v is None else f"{v:.1%}"
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import os
+
+    import uvicorn
+
+    from agent.server import create_app
+
+    host = _host(args)
+    token = os.environ.get("LIVEHOST_ADMIN_TOKEN")
+    app = create_app(host, token)
+    shown = "localhost" if args.host in ("127.0.0.1", "0.0.0.0") else args.host
+    print(f"livehost is answering from {host.catalog.path}; answers: {host.composer_note}")
+    print(f"open http://{shown}:{args.port}/")
+    print(f"host token for /api/catalog/reload: {app.state.admin_token}", flush=True)
+    uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
+    return 0
 
 
 def cmd_models_prepare(args: argparse.Namespace) -> int:

@@ -17,13 +17,15 @@ from knowledge.embedding import Embedder, UniversalSentenceEncoder
 from knowledge.loader import SAMPLE_CATALOG
 from knowledge.sources import Problem
 
-COMPOSERS = ("model", "catalog")
+COMPOSERS = ("auto", "model", "catalog")
+# auto: the model phrases answers only if it reaches a first clause within this budget on this machine
+FIRST_CLAUSE_BUDGET_MS = 800.0
 
 
 @dataclass(frozen=True)
 class HostOptions:
     catalog: Path = SAMPLE_CATALOG
-    composer: str = "model"  # model: the LLM phrases checked answers; catalog: catalog sentences only
+    composer: str = "auto"  # model: the LLM phrases checked answers; catalog: catalog sentences; auto: by speed
     model: str | None = None  # None: the packaged Qwen2.5 0.5B; or a local directory, a .gguf file, a hub id
     device: str = "cpu"
     threads: int | None = None
@@ -45,14 +47,27 @@ class Host:
         embedder_factory = (lambda: _embedder()) if options.embeddings else (lambda: None)
         self.catalog = LiveCatalog(options.catalog, embedder_factory)
         self.model_name: str | None = None
+        self.composer_note = "catalog sentences (chosen)"
         composer: Composer = CatalogComposer()
-        if options.composer == "model":
+        if options.composer in ("model", "auto"):
             from agent.llm.model import ChatModel
 
             model = ChatModel(options.model, device=options.device, threads=threads)
             self.model_name = options.model or "packaged:qwen2.5-0.5b-instruct"
             composer = ModelComposer(model)
             composer.warm()
+            self.composer_note = "the language model phrases checked answers (chosen)"
+            if options.composer == "auto":
+                probe_ms = composer.probe()
+                if probe_ms > FIRST_CLAUSE_BUDGET_MS:
+                    composer = CatalogComposer()  # the model is dropped; its memory goes with it
+                    self.model_name = None
+                    self.composer_note = (
+                        f"catalog sentences: the model needs {probe_ms:.0f} ms to a first clause on {options.device}, "
+                        f"over the {FIRST_CLAUSE_BUDGET_MS:.0f} ms budget"
+                    )
+                else:
+                    self.composer_note = f"the language model ({probe_ms:.0f} ms to a first clause on {options.device})"
         self.engine = AnswerEngine(self.catalog.current, composer)
 
     def reload_catalog(self, path: Path | str | None = None) -> list[Problem]:

@@ -28,7 +28,7 @@ capacity | capacity | capacity, mah, milliamp, how big is the battery | 容量, 
 charging | charg, input | ~charge, charging, charger, fast charg, recharge | 充电, 快充, 充满, 充电器, 回血
 wireless_charging | wireless_charg, qi | wireless charg, qi charg | 无线充
 water | water, ip_rating, waterproof, ip6 | waterproof, water, swim, shower, rain, splash, ip67, ip68, atm, dive, diving, bath, sauna | 防水, 游泳, 洗澡, 淋雨, 下水, 泼水, 潜水, 进水, 泡水, 桑拿, 泡澡
-weight | weight | weigh, weight, heavy, heavier, light, lighter, grams | 重量, 多重, 重不重, 轻不轻, 几克, 多沉, 更轻, 更重, 多少克
+weight | weight | weigh, weight, heavy, heavier, light, lighter, grams | 重量, 多重, 重不重, 轻不轻, 几克, 多沉, 更轻, 更重, 多少克, 重多少, 有多重
 size | size, dimension | size, dimension, ~how big, ~how large, width, length, thick | 尺寸, ~大小, ~多大, 体积, 厚度, 多厚
 display | display, screen | screen, display, amoled, lcd, inch, touchscreen, screen size | 屏幕, 屏, 显示, 英寸, 触屏, 屏幕尺寸, 屏幕多大
 refresh_rate | refresh | refresh rate, hz | 刷新率

@@ -106,3 +106,12 @@ def test_cli_check(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert f"error: {bad}:2: products[0].price: cannot read 'free' as a price" in err
     assert main(["catalog", "check", str(tmp_path / "missing.yaml")]) == 1
     assert "file not found" in capsys.readouterr().err
+
+
+def test_the_documented_examples_load(tmp_path: Path) -> None:
+    doc = (Path(__file__).parent.parent / "docs" / "catalog.md").read_text(encoding="utf-8")
+    yaml_block = doc.split("```yaml\n")[1].split("```")[0]
+    catalog = load_catalog(write(tmp_path, "example.yaml", yaml_block))
+    assert catalog.product("band-x2").variants[1].price == "229"
+    csv_block = doc.split("```csv\n")[1].split("```")[0]
+    assert load_catalog(write(tmp_path, "example.csv", csv_block)).product("band-1").specs["nfc"] is False

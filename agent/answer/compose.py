@@ -141,6 +141,18 @@ class ModelComposer:
     def warm(self) -> None:
         self.model.warm(SYSTEM_PROMPT)
 
+    def probe(self) -> float:
+        """Milliseconds this model takes to a first speakable clause on a typical answer (after warm-up)."""
+        user = "Facts:\n- SmartBand X2 battery life: 14 days\nQuestion: how long does it last\nLanguage: English\nAnswer:"
+        start = time.perf_counter()
+        splitter = ClauseSplitter()
+        stop = threading.Event()
+        for piece in self.model.stream(SYSTEM_PROMPT, user, max_new_tokens=24, cancel=stop):
+            if splitter.feed(piece):
+                break
+        stop.set()
+        return (time.perf_counter() - start) * 1000
+
     def compose(self, plan: Plan, knowledge: KnowledgeBase, cancel: threading.Event | None = None) -> Iterator[Clause]:
         self.last = {"rejected": None, "completed": False, "llm_first_token": None}
         if plan.status != "answered":

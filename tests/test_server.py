@@ -1,0 +1,81 @@
+"""The HTTP API run in-process and as a real server process."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from agent.host import Host, HostOptions
+from agent.server import create_app
+
+
+@pytest.fixture(scope="module")
+def client(tmp_path_factory: pytest.TempPathFactory) -> TestClient:
+    catalog = tmp_path_factory.mktemp("c") / "catalog.yaml"
+    catalog.write_text(
+        "products:\n  - id: band\n    name: {zh: 手环, en: Band}\n    category: fitness band\n    price: 199\n"
+        "    specs: {battery_life: {zh: 14天, en: 14 days}}\n", encoding="utf-8",
+    )  # fmt: skip
+    return TestClient(create_app(Host(HostOptions(catalog=catalog, composer="catalog")), admin_token="secret"))
+
+
+def test_ask_answers_from_the_catalog(client: TestClient) -> None:
+    r = client.post("/api/ask", json={"question": "How long does the battery last?", "product": "band"})
+    assert r.status_code == 200
+    assert r.json()["status"] == "answered" and "14 days" in r.json()["answer"]
+    assert "<title>" in client.get("/").text
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "reason"),
+    [({}, 422, "question"), ({"question": ""}, 422, "question"), ({"question": "x" * 501}, 422, "question"),
+     ({"question": "hi", "product": "nope"}, 404, "not in the catalog"), ("not json", 422, "")],
+)  # fmt: skip
+def test_malformed_requests_get_a_reason(client: TestClient, body: object, status: int, reason: str) -> None:
+    r = client.post("/api/ask", content=body if isinstance(body, str) else json.dumps(body),
+                    headers={"Content-Type": "application/json"})  # fmt: skip
+    assert r.status_code == status
+    assert reason in json.dumps(r.json())
+
+
+def test_reload_needs_the_host_token_and_keeps_the_last_good_catalog(client: TestClient, tmp_path: Path) -> None:
+    assert client.post("/api/catalog/reload").status_code == 401
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("products:\n  - {id: x, name: X}\n", encoding="utf-8")
+    r = client.post("/api/catalog/reload", json={"path": str(broken)}, headers={"Authorization": "Bearer secret"})
+    assert r.status_code == 400 and "missing price" in r.json()["problems"][0]
+    assert "14 days" in client.post("/api/ask", json={"question": "battery?", "product": "band"}).json()["answer"]
+
+
+def test_a_real_server_process_serves_the_sample_catalog() -> None:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {**os.environ, "LIVEHOST_ADMIN_TOKEN": "t"}
+    cmd = [sys.executable, "-m", "agent.cli", "serve", "--composer", "catalog", "--port", str(port)]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
+    try:
+        url = f"http://127.0.0.1:{port}"
+        for _ in range(120):
+            try:
+                urllib.request.urlopen(url + "/healthz", timeout=1)
+                break
+            except OSError:
+                time.sleep(0.5)
+        req = urllib.request.Request(url + "/api/ask", data=json.dumps({"question": "手环X2续航多久?"}).encode(),
+                                     headers={"Content-Type": "application/json"})  # fmt: skip
+        answer = json.loads(urllib.request.urlopen(req, timeout=30).read())
+        assert answer["status"] == "answered" and "14天" in answer["answer"]
+    finally:
+        proc.terminate()
+        out = proc.communicate(timeout=20)[0]
+    assert f"open http://localhost:{port}/" in out
