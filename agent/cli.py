@@ -75,9 +75,11 @@ def _parser() -> argparse.ArgumentParser:
 
 def _host_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--catalog", type=Path, default=SAMPLE_CATALOG, help="catalog file (default: the built-in sample)")
-    p.add_argument("--composer", choices=("auto", "model", "catalog"), default="auto",
-                   help="model: the LLM phrases checked answers; catalog: catalog sentences only; "
-                        "auto (default): the model when it is fast enough on this device, else catalog sentences")  # fmt: skip
+    composer_help = (
+        "model: the LLM phrases checked answers; catalog: catalog sentences only; "
+        "auto (default): the model when it is fast enough on this device, else catalog sentences"
+    )
+    p.add_argument("--composer", choices=("auto", "model", "catalog"), default="auto", help=composer_help)
     p.add_argument("--model", help="LLM: packaged name, local HF directory, .gguf file or hub id")
     p.add_argument("--device", default="cpu", help="cpu or cuda")
     p.add_argument("--threads", type=int, help="CPU threads for the model (default: all cores)")
@@ -104,7 +106,8 @@ def cmd_catalog_check(args: argparse.Namespace) -> int:
     unlabeled = sorted({k for p in catalog.products for k in p.specs if k not in catalog.spec_labels})
     print(
         f"{args.file}: OK: store '{catalog.store.name.get('en')}', {len(catalog.products)} products, {specs} specs, "
-        f"{faqs} FAQs, {variants} with variants, {len(catalog.store.policies)} policies, currency {catalog.store.currency}"
+        f"{faqs} FAQs, {variants} with variants, {len(catalog.store.policies)} policies, "
+        f"currency {catalog.store.currency}"
     )
     for lang in ("zh", "en"):
         missing = [p.id for p in catalog.products if not p.name.has(lang)]

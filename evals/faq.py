@@ -119,11 +119,10 @@ def grade(q: Question, answer: Answer, catalog: Catalog) -> Grade:
         if compact(fact) not in said:
             problems.append(f"missing fact '{fact}'")
     negative = bool(NEGATION.search(_first_clause(text).lower()))
-    if q.polarity in ("yes", "no") and status == "answered":
-        if negative != (q.polarity == "no"):
-            problems.append(f"opens with {'no' if negative else 'yes'}, the catalog says {q.polarity}")
-            # wrong either way; a false fact only when the right answer is not said anywhere
-            hallucination = q.polarity == "yes" or not NEGATION.search(text.lower())
+    if q.polarity in ("yes", "no") and status == "answered" and negative != (q.polarity == "no"):
+        problems.append(f"opens with {'no' if negative else 'yes'}, the catalog says {q.polarity}")
+        # wrong either way; a false fact only when the right answer is not said anywhere
+        hallucination = q.polarity == "yes" or not NEGATION.search(text.lower())
     products = tuple(dict.fromkeys((*q.products, *answer.plan.product_ids)))
     stray = spoken_numbers(text) - _catalog_numbers(catalog, products)
     if stray:
@@ -151,6 +150,10 @@ def _rate(values: list[bool]) -> float | None:
     return round(sum(values) / len(values), 4) if values else None
 
 
+def _timings(results: list[tuple[Question, Answer, Grade]], name: str) -> list[float]:
+    return [t for _, a, _ in results if (t := a.timings_ms.get(name)) is not None]
+
+
 def summarize(results: list[tuple[Question, Answer, Grade]], meta: dict[str, Any]) -> dict[str, Any]:
     grades = [g for _, _, g in results]
     by_kind: dict[str, list[Grade]] = defaultdict(list)
@@ -158,9 +161,6 @@ def summarize(results: list[tuple[Question, Answer, Grade]], meta: dict[str, Any
     for g in grades:
         by_kind[g.kind].append(g)
         by_lang[g.lang].append(g)
-    first = [a.timings_ms["first_clause"] for _, a, _ in results if a.timings_ms.get("first_clause") is not None]
-    total = [a.timings_ms["total"] for _, a, _ in results if a.timings_ms.get("total") is not None]
-    retrieval = [a.timings_ms["retrieval"] for _, a, _ in results if a.timings_ms.get("retrieval") is not None]
     return {
         "schema": "livehost.eval.faq/1",
         "meta": meta,
@@ -172,14 +172,16 @@ def summarize(results: list[tuple[Question, Answer, Grade]], meta: dict[str, Any
         "declined_correct_rate": _rate([g.status == "declined" for g in grades if g.expected_status == "declined"]),
         "accuracy_by_kind": {k: _rate([g.correct for g in v]) for k, v in sorted(by_kind.items())},
         "accuracy_by_language": {k: _rate([g.correct for g in v]) for k, v in sorted(by_lang.items())},
-        "latency_ms": {
-            "retrieval": percentiles(retrieval),
-            "first_clause": percentiles(first),
-            "total": percentiles(total),
-        },
+        "latency_ms": {name: percentiles(_timings(results, name)) for name in ("retrieval", "first_clause", "total")},
         "results": [
-            {**asdict(g), "question": q.question, "answer": a.text, "timings_ms": a.timings_ms,
-             "clauses": [c.source for c in a.clauses], **({"notes": a.notes} if a.notes else {})}
+            {
+                **asdict(g),
+                "question": q.question,
+                "answer": a.text,
+                "timings_ms": a.timings_ms,
+                "clauses": [c.source for c in a.clauses],
+                **({"notes": a.notes} if a.notes else {}),
+            }
             for q, a, g in results
         ],  # fmt: skip
     }

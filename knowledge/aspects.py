@@ -170,5 +170,7 @@ def answers(aspect: Aspect, fact: Fact) -> bool:
         # a spec's value counts too ("45 dB" answers a question about decibels); an FAQ's answer does not
         words = [*fact.label.variants(), *(fact.value.variants() if fact.kind == "spec" else [])]
         label = compact(" ".join(words))
-        return any(compact(term) in label for term in aspect.terms if len(compact(term)) >= 2 and term not in aspect.weak)
+        return any(
+            compact(term) in label for term in aspect.terms if len(compact(term)) >= 2 and term not in aspect.weak
+        )
     return False

@@ -12,7 +12,11 @@ from dataclasses import dataclass
 
 from knowledge.catalog import Catalog, Product, SpecValue, Text, Variant
 
-CURRENCY_WORDS = {"CNY": Text(zh="元", en="yuan"), "USD": Text(zh="美元", en="dollars"), "EUR": Text(zh="欧元", en="euros")}
+CURRENCY_WORDS = {
+    "CNY": Text(zh="元", en="yuan"),
+    "USD": Text(zh="美元", en="dollars"),
+    "EUR": Text(zh="欧元", en="euros"),
+}
 YES_START = re.compile(r"^\s*(yes\b|yeah\b|sure\b|of course|可以|是的|是|支持|能|有的|有|当然)", re.IGNORECASE)
 NO_START = re.compile(r"^\s*(no\b|nope\b|not\b|不|没有|否|无法|暂不|暂时不)", re.IGNORECASE)
 
@@ -77,8 +81,13 @@ def product_facts(catalog: Catalog, product: Product) -> list[Fact]:
         label = catalog.spec_label(key)
         facts.append(
             Fact(
-                id=f"{pid}/spec/{key}", kind="spec", product_id=pid, key=key, label=label,
-                value=_value_text(value), statement=_spec_statement(name, label, value),
+                id=f"{pid}/spec/{key}",
+                kind="spec",
+                product_id=pid,
+                key=key,
+                label=label,
+                value=_value_text(value),
+                statement=_spec_statement(name, label, value),
                 polarity=value if isinstance(value, bool) else None,
             )  # fmt: skip
         )
@@ -88,10 +97,18 @@ def product_facts(catalog: Catalog, product: Product) -> list[Fact]:
             label = catalog.spec_label(key)
             facts.append(
                 Fact(
-                    id=f"{pid}/variant/{variant.id}/spec/{key}", kind="spec", product_id=pid, key=key,
-                    label=Text(zh=f"{variant.name.get('zh')} {label.get('zh')}", en=f"{variant.name.get('en')} {label.get('en')}"),
-                    value=_value_text(value), statement=_spec_statement(vname, label, value),
-                    polarity=value if isinstance(value, bool) else None, variant=variant.id,
+                    id=f"{pid}/variant/{variant.id}/spec/{key}",
+                    kind="spec",
+                    product_id=pid,
+                    key=key,
+                    label=Text(
+                        zh=f"{variant.name.get('zh')} {label.get('zh')}",
+                        en=f"{variant.name.get('en')} {label.get('en')}",
+                    ),
+                    value=_value_text(value),
+                    statement=_spec_statement(vname, label, value),
+                    polarity=value if isinstance(value, bool) else None,
+                    variant=variant.id,
                 )  # fmt: skip
             )
     for variant in product.variants:
@@ -102,15 +119,26 @@ def product_facts(catalog: Catalog, product: Product) -> list[Fact]:
     for i, faq in enumerate(product.faq):
         facts.append(
             Fact(
-                id=f"{pid}/faq/{i}", kind="faq", product_id=pid, key=f"faq{i}", label=faq.q, value=faq.a,
-                statement=faq.a, polarity=polarity_of(faq.a.get("en") if faq.a.has("en") else faq.a.get("zh")),
+                id=f"{pid}/faq/{i}",
+                kind="faq",
+                product_id=pid,
+                key=f"faq{i}",
+                label=faq.q,
+                value=faq.a,
+                statement=faq.a,
+                polarity=polarity_of(faq.a.get("en") if faq.a.has("en") else faq.a.get("zh")),
             )  # fmt: skip
         )
     if product.description:
         facts.append(
             Fact(
-                id=f"{pid}/description", kind="description", product_id=pid, key="description",
-                label=Text(zh="介绍", en="description"), value=product.description, statement=product.description,
+                id=f"{pid}/description",
+                kind="description",
+                product_id=pid,
+                key="description",
+                label=Text(zh="介绍", en="description"),
+                value=product.description,
+                statement=product.description,
             )  # fmt: skip
         )
     return facts
@@ -180,8 +208,13 @@ def policy_facts(catalog: Catalog) -> list[Fact]:
     }
     return [
         Fact(
-            id=f"store/policy/{key}", kind="policy", product_id=None, key=key,
-            label=labels.get(key, Text.same(key.replace("_", " "))), value=text, statement=text,
+            id=f"store/policy/{key}",
+            kind="policy",
+            product_id=None,
+            key=key,
+            label=labels.get(key, Text.same(key.replace("_", " "))),
+            value=text,
+            statement=text,
         )  # fmt: skip
         for key, text in catalog.store.policies.items()
     ]

@@ -111,7 +111,9 @@ class _Builder:
             else:
                 first[pid] = (path, raw)
 
-    def _unknown_fields(self, data: dict[str, Any], allowed: set[str], path: Path_, raw: RawCatalog | None = None) -> None:
+    def _unknown_fields(
+        self, data: dict[str, Any], allowed: set[str], path: Path_, raw: RawCatalog | None = None
+    ) -> None:
         for key in data:
             if key not in allowed:
                 hint = ", ".join(sorted(allowed))
@@ -156,7 +158,9 @@ class _Builder:
 
     # --- products ---------------------------------------------------------------------------
 
-    def _products(self, data: Any, path: Path_, raw: RawCatalog, required: bool) -> list[tuple[Product, Path_, RawCatalog]]:
+    def _products(
+        self, data: Any, path: Path_, raw: RawCatalog, required: bool
+    ) -> list[tuple[Product, Path_, RawCatalog]]:
         if data is None:
             if required:
                 self.problem(path, "missing: the catalog needs a 'products' list", raw)

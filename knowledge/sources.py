@@ -191,10 +191,15 @@ def _csv_product(row: dict[str | None, Any], name: str, line: int, raw: RawCatal
                 specs[key] = _csv_scalar(value)
         elif column in ("aliases",):
             product["aliases"] = [a.strip() for a in _split_list(value) if a.strip()]
-        elif "_" in column and column.rsplit("_", 1)[1] in ("zh", "en") and column.rsplit("_", 1)[0] in (
-            "name",
-            "category",
-            "description",
+        elif (
+            "_" in column
+            and column.rsplit("_", 1)[1] in ("zh", "en")
+            and column.rsplit("_", 1)[0]
+            in (
+                "name",
+                "category",
+                "description",
+            )
         ):
             field_name, lang = column.rsplit("_", 1)
             bilingual.setdefault(field_name, {})[lang] = value

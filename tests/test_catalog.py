@@ -52,8 +52,14 @@ def test_every_problem_is_reported_with_line_and_field(tmp_path: Path) -> None:
 
 
 def test_yaml_and_json_syntax_errors_name_the_line(tmp_path: Path) -> None:
-    assert any(":3:" in p and "YAML syntax error" in p for p in problems(write(tmp_path, "a.yaml", "products:\n  - id: x\n  name: [\n")))
-    assert any(":2:" in p and "JSON syntax error" in p for p in problems(write(tmp_path, "a.json", '{"products": [\n  {"id": }]}')))
+    assert any(
+        ":3:" in p and "YAML syntax error" in p
+        for p in problems(write(tmp_path, "a.yaml", "products:\n  - id: x\n  name: [\n"))
+    )
+    assert any(
+        ":2:" in p and "JSON syntax error" in p
+        for p in problems(write(tmp_path, "a.json", '{"products": [\n  {"id": }]}'))
+    )
 
 
 def test_json_catalog_with_line_numbers(tmp_path: Path) -> None:

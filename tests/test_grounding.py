@@ -24,7 +24,9 @@ class ScriptedModel:
     def warm(self, system: str) -> None:
         pass
 
-    def stream(self, system: str, user: str, *, max_new_tokens: int = 96, cancel: threading.Event | None = None) -> Iterator[str]:
+    def stream(
+        self, system: str, user: str, *, max_new_tokens: int = 96, cancel: threading.Event | None = None
+    ) -> Iterator[str]:
         for i in range(0, len(self.text), 3):
             if cancel is not None and cancel.is_set():
                 return
@@ -87,7 +89,11 @@ def test_cancel_stops_the_model(knowledge: KnowledgeBase) -> None:
 
 
 def test_clause_splitting_keeps_numbers_whole_and_the_first_clause_short() -> None:
-    assert split_text("可以, 5ATM防水支持游泳, 但不支持潜水。价格是1,299元。") == ["可以, 5ATM防水支持游泳,", "但不支持潜水。", "价格是1,299元。"]
+    assert split_text("可以, 5ATM防水支持游泳, 但不支持潜水。价格是1,299元。") == [
+        "可以, 5ATM防水支持游泳,",
+        "但不支持潜水。",
+        "价格是1,299元。",
+    ]
     splitter = ClauseSplitter()
     pieces = [c for ch in "It has Bluetooth 5.3. It weighs 25 g." for c in splitter.feed(ch)] + splitter.flush()
     assert pieces == ["It has Bluetooth 5.3.", "It weighs 25 g."]
@@ -95,6 +101,8 @@ def test_clause_splitting_keeps_numbers_whole_and_the_first_clause_short() -> No
 
 def test_a_comparison_the_model_gets_backwards_is_not_spoken(knowledge: KnowledgeBase) -> None:
     model = ScriptedModel("The X2 is lighter than the Lite.")
-    answer = AnswerEngine(knowledge, ModelComposer(model)).answer("Which is lighter, the SmartBand X2 or the SmartBand Lite?")
+    answer = AnswerEngine(knowledge, ModelComposer(model)).answer(
+        "Which is lighter, the SmartBand X2 or the SmartBand Lite?"
+    )
     assert "lighter" not in answer.text
     assert "25 g" in answer.text and "18 g" in answer.text

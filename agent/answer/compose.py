@@ -67,7 +67,8 @@ class CatalogComposer:
 
 SYSTEM_PROMPT = """You are the AI host of an online shop's live stream. You answer a viewer's spoken question.
 Rules:
-- Use ONLY the facts given with the question. Never add a number, spec, price, promise or opinion that is not in the facts.
+- Use ONLY the facts given with the question.
+- Never add a number, spec, price, promise or opinion that is not in the facts.
 - Copy numbers and units exactly as written in the facts.
 - If a fact says "no" or "not supported", say no clearly.
 - Answer in the language requested, in 1 or 2 short spoken sentences. No lists, no markdown, no greetings.
@@ -143,7 +144,9 @@ class ModelComposer:
 
     def probe(self) -> float:
         """Milliseconds this model takes to a first speakable clause on a typical answer (after warm-up)."""
-        user = "Facts:\n- SmartBand X2 battery life: 14 days\nQuestion: how long does it last\nLanguage: English\nAnswer:"
+        user = (
+            "Facts:\n- SmartBand X2 battery life: 14 days\nQuestion: how long does it last\nLanguage: English\nAnswer:"
+        )
         start = time.perf_counter()
         splitter = ClauseSplitter()
         stop = threading.Event()
@@ -162,7 +165,9 @@ class ModelComposer:
         stop = threading.Event()
         splitter = ClauseSplitter()
         said: list[str] = []
-        stream = self.model.stream(SYSTEM_PROMPT, prompt_for(plan, knowledge), max_new_tokens=self.max_new_tokens, cancel=stop)
+        stream = self.model.stream(
+            SYSTEM_PROMPT, prompt_for(plan, knowledge), max_new_tokens=self.max_new_tokens, cancel=stop
+        )
         try:
             for piece in stream:
                 if self.last["llm_first_token"] is None:
@@ -200,7 +205,9 @@ class ModelComposer:
             return False
         return True
 
-    def _complete(self, plan: Plan, knowledge: KnowledgeBase, said: str, cancel: threading.Event | None) -> Iterator[Clause]:
+    def _complete(
+        self, plan: Plan, knowledge: KnowledgeBase, said: str, cancel: threading.Event | None
+    ) -> Iterator[Clause]:
         """Speak, from the catalog, every planned fact the model did not get across."""
         lang = plan.language
         for fact in plan.facts:

@@ -85,8 +85,8 @@ class AnswerEngine:
 
     def answer(self, question: str, on_stage: str | None = None) -> Answer:
         result = None
-        for result, _ in self.stream(question, on_stage):
-            pass
+        for partial, _ in self.stream(question, on_stage):
+            result = partial
         if result is None:  # nothing to say (cannot happen for a well-formed plan), keep the timings honest
             result = Answer(question, self.planner.plan(question, on_stage), self.composer.name)
         return result

@@ -21,17 +21,17 @@ CN_UNITS = {"十": 10, "百": 100, "千": 1000, "万": 10000}
 CN_NUMERAL = re.compile(r"[零〇一二两三四五六七八九十百千万]+")
 # a lone Chinese digit counts as a number only before a unit ("一年" yes, "一下" no)
 CN_MEASURE = re.compile(r"^(天|小时|元|块|克|年|月|次|档|台|寸|瓦|倍|周|分钟|秒|毫安|米|级|折|人|位)")
-EN_NUMBERS = {
-    w: i for i, w in enumerate(
-        "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
-        "seventeen eighteen nineteen twenty".split()
-    )
-}  # fmt: skip
+_EN_WORDS = (
+    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
+    "seventeen eighteen nineteen twenty"
+)
+EN_NUMBERS = {w: i for i, w in enumerate(_EN_WORDS.split())}
 EN_NUMBERS.update({"thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90})
 EN_NUMBERS.update({"hundred": 100, "thousand": 1000})
 EN_NUMBER_WORD = re.compile(r"\b(" + "|".join(EN_NUMBERS) + r")\b")
 NEGATION = re.compile(
-    r"\b(no|not|doesn't|does not|don't|do not|can't|cannot|isn't|is not|won't|without|lack|lacks)\b|不|没有|没|无法|暂无|并无|否"
+    r"\b(no|not|doesn't|does not|don't|do not|can't|cannot|isn't|is not|won't|without|lack|lacks)\b"
+    r"|不|没有|没|无法|暂无|并无|否"
 )
 AFFIRMATION_START = re.compile(r"^\s*(yes|yeah|sure|of course|absolutely|可以|是的|支持|当然|能)", re.IGNORECASE)
 # "lighter than", "更轻", "最长": a comparison the facts do not state as such, and one the model gets backwards
@@ -91,9 +91,13 @@ class GroundingCheck:
         texts = [t for f in plan.facts for t in (*f.value.variants(), *f.statement.variants(), *f.label.variants())]
         texts += [t for pid in plan.product_ids for t in catalog.product(pid).name.variants()]
         self.allowed_numbers = set().union(*(spoken_numbers(t) for t in texts)) if texts else set()
-        self.negation_allowed = any(f.polarity is False or NEGATION.search(" ".join(f.value.variants()).lower()) for f in plan.facts)
+        self.negation_allowed = any(
+            f.polarity is False or NEGATION.search(" ".join(f.value.variants()).lower()) for f in plan.facts
+        )
         self.only_negative = any(f.polarity is False for f in plan.facts) and not any(f.polarity for f in plan.facts)
-        self.price_allowed = any(f.kind in ("price", "variants") or PRICE_TALK.search(" ".join(f.value.variants())) for f in plan.facts)
+        self.price_allowed = any(
+            f.kind in ("price", "variants") or PRICE_TALK.search(" ".join(f.value.variants())) for f in plan.facts
+        )
         self.fact_text = compact(" ".join(texts))
         self._values = [t for f in plan.facts for t in f.value.variants()]
 

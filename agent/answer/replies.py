@@ -68,7 +68,11 @@ def missing_note(plan: Plan, catalog: Catalog) -> str | None:
     if not plan.missing:
         return None
     name = names(catalog, plan.missing, plan.language)
-    return f"商品资料里没有写{name}的这项信息。" if plan.language == "zh" else f"Our information doesn't say that for the {name}."
+    return (
+        f"商品资料里没有写{name}的这项信息。"
+        if plan.language == "zh"
+        else f"Our information doesn't say that for the {name}."
+    )
 
 
 def statements(plan: Plan, catalog: Catalog) -> list[str]:

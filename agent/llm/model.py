@@ -28,9 +28,10 @@ import os
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from .weights import ModelError, resolve_model
 
@@ -132,9 +133,7 @@ class ChatModel:
     # ------------------------------------------------------------------ prompt handling
 
     def _render(self, messages: list[dict[str, str]], add_generation_prompt: bool) -> str:
-        return self.tokenizer.apply_chat_template(
-            messages, tokenize=False, add_generation_prompt=add_generation_prompt
-        )
+        return self.tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=add_generation_prompt)
 
     def _encode(self, text: str) -> list[int]:
         # the chat template already contains every special token (BOS etc.)
@@ -142,9 +141,7 @@ class ChatModel:
 
     def _prompt_ids(self, system: str, user: str) -> list[int]:
         try:
-            text = self._render(
-                [{"role": "system", "content": system}, {"role": "user", "content": user}], True
-            )
+            text = self._render([{"role": "system", "content": system}, {"role": "user", "content": user}], True)
         except Exception:  # templates without a system role: fold it into the user turn
             text = self._render([{"role": "user", "content": f"{system}\n\n{user}"}], True)
         return self._encode(text)
@@ -289,11 +286,9 @@ class ChatModel:
                     stop = "eos"
                     break
                 generated.append(next_id)
-                text = self.tokenizer.decode(
-                    generated, skip_special_tokens=True, clean_up_tokenization_spaces=False
-                )
+                text = self.tokenizer.decode(generated, skip_special_tokens=True, clean_up_tokenization_spaces=False)
                 if not text.endswith(_REPLACEMENT) and len(text) > len(emitted):
-                    piece = text[len(emitted):]
+                    piece = text[len(emitted) :]
                     emitted = text
                     if timings["first_token_ms"] is None:
                         timings["first_token_ms"] = round((time.perf_counter() - t_start) * 1000, 1)
@@ -315,7 +310,7 @@ class ChatModel:
             if len(text) > len(emitted) and stop != "cancel":
                 if timings["first_token_ms"] is None:
                     timings["first_token_ms"] = round((time.perf_counter() - t_start) * 1000, 1)
-                piece = text[len(emitted):]
+                piece = text[len(emitted) :]
                 emitted = text
                 yield piece
         finally:
@@ -331,9 +326,12 @@ class ChatModel:
 
 def _pick_dtype(torch, device, dtype: str):
     names = {
-        "float32": torch.float32, "fp32": torch.float32,
-        "bfloat16": torch.bfloat16, "bf16": torch.bfloat16,
-        "float16": torch.float16, "fp16": torch.float16,
+        "float32": torch.float32,
+        "fp32": torch.float32,
+        "bfloat16": torch.bfloat16,
+        "bf16": torch.bfloat16,
+        "float16": torch.float16,
+        "fp16": torch.float16,
     }
     if dtype != "auto":
         if dtype not in names:

@@ -29,9 +29,9 @@ import re
 import shutil
 import tempfile
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
 
 __all__ = ["DEFAULT_MODEL", "ModelError", "cache_root", "resolve_model", "packaged_gguf_path"]
 
@@ -321,7 +321,9 @@ def _convert_gguf(gguf_path: Path, out_dir: Path) -> None:
         config.dtype = torch.float32  # what the saved config.json will say
         with torch.device("meta"):
             model = AutoModelForCausalLM.from_config(config, dtype=torch.float32)
-        parsed = load_gguf_checkpoint(str(gguf_path), return_tensors=True, model_to_load=model, torch_dtype=torch.float32)
+        parsed = load_gguf_checkpoint(
+            str(gguf_path), return_tensors=True, model_to_load=model, torch_dtype=torch.float32
+        )
         tensors = parsed["tensors"]
         result = model.load_state_dict(tensors, strict=False, assign=True)
         del tensors, parsed
