@@ -91,9 +91,10 @@ def _host(args: argparse.Namespace) -> Any:
 
     try:
         return Host(
-            HostOptions(catalog=args.catalog, composer=args.composer, model=args.model, device=args.device,
-                        threads=args.threads)
-        )  # fmt: skip
+            HostOptions(
+                catalog=args.catalog, composer=args.composer, model=args.model, device=args.device, threads=args.threads
+            )
+        )
     except ModelError as e:
         raise UserError(str(e)) from None
 
@@ -146,9 +147,14 @@ def cmd_eval_faq(args: argparse.Namespace) -> int:
     questions = questions[: args.limit] if args.limit else questions
     results = faq.run(host.engine, questions, progress=not args.quiet)
     meta = {
-        "catalog": str(args.catalog), "questions_file": str(path), "composer": f"{args.composer}: {host.composer_note}",
-        "model": host.model_name, "device": args.device, "machine": faq.machine(), "date": faq.today(),
-    }  # fmt: skip
+        "catalog": str(args.catalog),
+        "questions_file": str(path),
+        "composer": f"{args.composer}: {host.composer_note}",
+        "model": host.model_name,
+        "device": args.device,
+        "machine": faq.machine(),
+        "date": faq.today(),
+    }
     report = faq.summarize(results, meta)
     json_path, md_path = faq.write(report, args.out)
     lat = report["latency_ms"]

@@ -71,11 +71,16 @@ def load_questions(path: Path, catalog: Catalog) -> list[Question]:
         try:
             expect = item.get("expect") or {}
             q = Question(
-                id=str(item["id"]), lang=str(item["lang"]), kind=str(item.get("kind", "")),
-                question=str(item["question"]), status=str(expect["status"]), on_stage=item.get("on_stage"),
-                products=tuple(expect.get("products") or ()), facts=tuple(str(f) for f in expect.get("facts") or ()),
+                id=str(item["id"]),
+                lang=str(item["lang"]),
+                kind=str(item.get("kind", "")),
+                question=str(item["question"]),
+                status=str(expect["status"]),
+                on_stage=item.get("on_stage"),
+                products=tuple(expect.get("products") or ()),
+                facts=tuple(str(f) for f in expect.get("facts") or ()),
                 polarity=str(expect["polarity"]) if expect.get("polarity") is not None else None,
-            )  # fmt: skip
+            )
         except (KeyError, TypeError, AttributeError) as e:
             raise QuestionSetError(f"{where}: missing or malformed field {e}") from None
         if q.status not in STATUSES:
@@ -183,7 +188,7 @@ def summarize(results: list[tuple[Question, Answer, Grade]], meta: dict[str, Any
                 **({"notes": a.notes} if a.notes else {}),
             }
             for q, a, g in results
-        ],  # fmt: skip
+        ],
     }
 
 

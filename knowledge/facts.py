@@ -74,43 +74,11 @@ def _spec_statement(name: Text, label: Text, value: SpecValue) -> Text:
 
 def product_facts(catalog: Catalog, product: Product) -> list[Fact]:
     facts: list[Fact] = []
-    name = product.name
     pid = product.id
     facts.append(_price_fact(catalog, product))
-    for key, value in product.specs.items():
-        label = catalog.spec_label(key)
-        facts.append(
-            Fact(
-                id=f"{pid}/spec/{key}",
-                kind="spec",
-                product_id=pid,
-                key=key,
-                label=label,
-                value=_value_text(value),
-                statement=_spec_statement(name, label, value),
-                polarity=value if isinstance(value, bool) else None,
-            )  # fmt: skip
-        )
+    facts += [_spec_fact(catalog, product, key, value) for key, value in product.specs.items()]
     for variant in product.variants:
-        vname = Text(zh=f"{name.get('zh')}{variant.name.get('zh')}", en=f"{name.get('en')} {variant.name.get('en')}")
-        for key, value in variant.specs.items():
-            label = catalog.spec_label(key)
-            facts.append(
-                Fact(
-                    id=f"{pid}/variant/{variant.id}/spec/{key}",
-                    kind="spec",
-                    product_id=pid,
-                    key=key,
-                    label=Text(
-                        zh=f"{variant.name.get('zh')} {label.get('zh')}",
-                        en=f"{variant.name.get('en')} {label.get('en')}",
-                    ),
-                    value=_value_text(value),
-                    statement=_spec_statement(vname, label, value),
-                    polarity=value if isinstance(value, bool) else None,
-                    variant=variant.id,
-                )  # fmt: skip
-            )
+        facts += [_spec_fact(catalog, product, key, value, variant) for key, value in variant.specs.items()]
     for variant in product.variants:
         if variant.price and variant.price != product.price:
             facts.append(_variant_price_fact(catalog, product, variant))
@@ -127,7 +95,7 @@ def product_facts(catalog: Catalog, product: Product) -> list[Fact]:
                 value=faq.a,
                 statement=faq.a,
                 polarity=polarity_of(faq.a.get("en") if faq.a.has("en") else faq.a.get("zh")),
-            )  # fmt: skip
+            )
         )
     if product.description:
         facts.append(
@@ -139,9 +107,29 @@ def product_facts(catalog: Catalog, product: Product) -> list[Fact]:
                 label=Text(zh="介绍", en="description"),
                 value=product.description,
                 statement=product.description,
-            )  # fmt: skip
+            )
         )
     return facts
+
+
+def _spec_fact(catalog: Catalog, product: Product, key: str, value: SpecValue, variant: Variant | None = None) -> Fact:
+    label = catalog.spec_label(key)
+    name = product.name
+    if variant is not None:  # "NFC Edition NFC: yes", said of "SmartBand X2 NFC Edition"
+        name = Text(zh=f"{name.get('zh')}{variant.name.get('zh')}", en=f"{name.get('en')} {variant.name.get('en')}")
+        label = Text(zh=f"{variant.name.get('zh')} {label.get('zh')}", en=f"{variant.name.get('en')} {label.get('en')}")
+    spoken = catalog.spec_label(key)
+    return Fact(
+        id=f"{product.id}/variant/{variant.id}/spec/{key}" if variant else f"{product.id}/spec/{key}",
+        kind="spec",
+        product_id=product.id,
+        key=key,
+        label=label,
+        value=_value_text(value),
+        statement=_spec_statement(name, spoken, value),
+        polarity=value if isinstance(value, bool) else None,
+        variant=variant.id if variant else None,
+    )
 
 
 def _price_fact(catalog: Catalog, product: Product) -> Fact:
@@ -158,9 +146,14 @@ def _price_fact(catalog: Catalog, product: Product) -> Fact:
         value = now
         statement = Text(zh=f"{name.get('zh')}的价格是{now.zh}。", en=f"The {name.get('en')} costs {now.en}.")
     return Fact(
-        id=f"{product.id}/price", kind="price", product_id=product.id, key="price",
-        label=Text(zh="价格", en="price"), value=value, statement=statement,
-    )  # fmt: skip
+        id=f"{product.id}/price",
+        kind="price",
+        product_id=product.id,
+        key="price",
+        label=Text(zh="价格", en="price"),
+        value=value,
+        statement=statement,
+    )
 
 
 def _variant_price_fact(catalog: Catalog, product: Product, variant: Variant) -> Fact:
@@ -169,11 +162,15 @@ def _variant_price_fact(catalog: Catalog, product: Product, variant: Variant) ->
     zh_name = f"{product.name.get('zh')}{variant.name.get('zh')}"
     en_name = f"{product.name.get('en')} {variant.name.get('en')}"
     return Fact(
-        id=f"{product.id}/variant/{variant.id}/price", kind="price", product_id=product.id, key="price",
-        label=Text(zh=f"{variant.name.get('zh')}价格", en=f"{variant.name.get('en')} price"), value=value,
+        id=f"{product.id}/variant/{variant.id}/price",
+        kind="price",
+        product_id=product.id,
+        key="price",
+        label=Text(zh=f"{variant.name.get('zh')}价格", en=f"{variant.name.get('en')} price"),
+        value=value,
         statement=Text(zh=f"{zh_name}的价格是{value.zh}。", en=f"The {en_name} costs {value.en}."),
         variant=variant.id,
-    )  # fmt: skip
+    )
 
 
 def _variant_phrase(catalog: Catalog, product: Product, variant: Variant, lang: str) -> str:
@@ -190,13 +187,17 @@ def _variants_fact(catalog: Catalog, product: Product) -> Fact:
     en = en_items[0] if len(en_items) == 1 else ", ".join(en_items[:-1]) + " and " + en_items[-1]
     name = product.name
     return Fact(
-        id=f"{product.id}/variants", kind="variants", product_id=product.id, key="variants",
-        label=Text(zh="版本", en="versions"), value=Text(zh=zh, en=en),
+        id=f"{product.id}/variants",
+        kind="variants",
+        product_id=product.id,
+        key="variants",
+        label=Text(zh="版本", en="versions"),
+        value=Text(zh=zh, en=en),
         statement=Text(
             zh=f"{name.get('zh')}有{len(product.variants)}个版本：{zh}。",
             en=f"The {name.get('en')} comes in {en}.",
         ),
-    )  # fmt: skip
+    )
 
 
 def policy_facts(catalog: Catalog) -> list[Fact]:
@@ -215,7 +216,7 @@ def policy_facts(catalog: Catalog) -> list[Fact]:
             label=labels.get(key, Text.same(key.replace("_", " "))),
             value=text,
             statement=text,
-        )  # fmt: skip
+        )
         for key, text in catalog.store.policies.items()
     ]
 

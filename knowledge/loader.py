@@ -21,9 +21,18 @@ CURRENCY_PATTERN = re.compile(r"^[A-Z]{3}$")
 TOP_FIELDS = {"store", "products", "spec_labels", "products_from"}
 STORE_FIELDS = {"name", "currency", "policies"}
 PRODUCT_FIELDS = {
-    "id", "name", "category", "aliases", "price", "original_price",
-    "description", "specs", "variants", "faq", "extra",
-}  # fmt: skip
+    "id",
+    "name",
+    "category",
+    "aliases",
+    "price",
+    "original_price",
+    "description",
+    "specs",
+    "variants",
+    "faq",
+    "extra",
+}
 VARIANT_FIELDS = {"id", "name", "price", "specs"}
 FAQ_FIELDS = {"q", "a"}
 
@@ -196,9 +205,17 @@ class _Builder:
         if len(self.problems) > before or pid is None or name is None or price is None:
             return None
         return Product(
-            id=pid, name=name, price=price, category=category, aliases=aliases, original_price=original,
-            description=description, specs=specs, variants=variants, faq=faq,
-        )  # fmt: skip
+            id=pid,
+            name=name,
+            price=price,
+            category=category,
+            aliases=aliases,
+            original_price=original,
+            description=description,
+            specs=specs,
+            variants=variants,
+            faq=faq,
+        )
 
     def _id(self, value: Any, path: Path_, raw: RawCatalog) -> str | None:
         if value is None or value == "":

@@ -37,12 +37,13 @@ def test_sample_catalog_is_rich_and_bilingual() -> None:
 
 def test_every_problem_is_reported_with_line_and_field(tmp_path: Path) -> None:
     path = write(
-        tmp_path, "bad.yaml",
+        tmp_path,
+        "bad.yaml",
         "store:\n  name: Shop\nproducts:\n"
         "  - id: a1\n    name: {zh: 甲, fr: A}\n    price: abc\n"
         "  - id: a1\n    name: B\n"
         "  - id: b2\n    name: C\n    price: 5\n    prcie: 6\n",
-    )  # fmt: skip
+    )
     found = problems(path)
     assert f"{path}:5: products[0].name.fr: unknown language key 'fr' (use zh or en)" in found
     assert any(f"{path}:6: products[0].price: cannot read 'abc'" in p for p in found)
@@ -73,10 +74,11 @@ def test_json_catalog_with_line_numbers(tmp_path: Path) -> None:
 
 def test_csv_import(tmp_path: Path) -> None:
     path = write(
-        tmp_path, "products.csv",
+        tmp_path,
+        "products.csv",
         "id,name_zh,name_en,category_en,price,aliases,spec:battery_life:zh,spec:battery_life:en,spec:nfc\n"
         "band-1,手环1,Band 1,fitness band,199,B1|band one,14天,14 days,false\n",
-    )  # fmt: skip
+    )
     product = load_catalog(path).product("band-1")
     assert product.name == Text(zh="手环1", en="Band 1")
     assert product.aliases == ("B1", "band one")

@@ -30,8 +30,17 @@ def test_bundled_question_set_is_answered_without_hallucination(engine: AnswerEn
     questions = faq.load_questions(faq.DEFAULT_QUESTIONS, engine.knowledge.catalog)
     assert len(questions) >= 150
     results = faq.run(engine, questions, progress=False)
-    report = faq.summarize(results, {"catalog": "sample", "questions_file": "bundled", "composer": "catalog",
-                                     "machine": faq.machine(), "date": faq.today(), "device": "cpu"})  # fmt: skip
+    report = faq.summarize(
+        results,
+        {
+            "catalog": "sample",
+            "questions_file": "bundled",
+            "composer": "catalog",
+            "machine": faq.machine(),
+            "date": faq.today(),
+            "device": "cpu",
+        },
+    )
     json_path, md_path = faq.write(report, tmp_path)
     assert json_path.exists() and "| accuracy |" in md_path.read_text()
     assert report["hallucinations"] == 0, [r for r in report["results"] if r["hallucination"]]

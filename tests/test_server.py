@@ -23,8 +23,9 @@ def client(tmp_path_factory: pytest.TempPathFactory) -> TestClient:
     catalog = tmp_path_factory.mktemp("c") / "catalog.yaml"
     catalog.write_text(
         "products:\n  - id: band\n    name: {zh: 手环, en: Band}\n    category: fitness band\n    price: 199\n"
-        "    specs: {battery_life: {zh: 14天, en: 14 days}}\n", encoding="utf-8",
-    )  # fmt: skip
+        "    specs: {battery_life: {zh: 14天, en: 14 days}}\n",
+        encoding="utf-8",
+    )
     return TestClient(create_app(Host(HostOptions(catalog=catalog, composer="catalog")), admin_token="secret"))
 
 
@@ -37,12 +38,20 @@ def test_ask_answers_from_the_catalog(client: TestClient) -> None:
 
 @pytest.mark.parametrize(
     ("body", "status", "reason"),
-    [({}, 422, "question"), ({"question": ""}, 422, "question"), ({"question": "x" * 501}, 422, "question"),
-     ({"question": "hi", "product": "nope"}, 404, "not in the catalog"), ("not json", 422, "")],
-)  # fmt: skip
+    [
+        ({}, 422, "question"),
+        ({"question": ""}, 422, "question"),
+        ({"question": "x" * 501}, 422, "question"),
+        ({"question": "hi", "product": "nope"}, 404, "not in the catalog"),
+        ("not json", 422, ""),
+    ],
+)
 def test_malformed_requests_get_a_reason(client: TestClient, body: object, status: int, reason: str) -> None:
-    r = client.post("/api/ask", content=body if isinstance(body, str) else json.dumps(body),
-                    headers={"Content-Type": "application/json"})  # fmt: skip
+    r = client.post(
+        "/api/ask",
+        content=body if isinstance(body, str) else json.dumps(body),
+        headers={"Content-Type": "application/json"},
+    )
     assert r.status_code == status
     assert reason in json.dumps(r.json())
 
@@ -71,8 +80,11 @@ def test_a_real_server_process_serves_the_sample_catalog() -> None:
                 break
             except OSError:
                 time.sleep(0.5)
-        req = urllib.request.Request(url + "/api/ask", data=json.dumps({"question": "手环X2续航多久?"}).encode(),
-                                     headers={"Content-Type": "application/json"})  # fmt: skip
+        req = urllib.request.Request(
+            url + "/api/ask",
+            data=json.dumps({"question": "手环X2续航多久?"}).encode(),
+            headers={"Content-Type": "application/json"},
+        )
         answer = json.loads(urllib.request.urlopen(req, timeout=30).read())
         assert answer["status"] == "answered" and "14天" in answer["answer"]
     finally:

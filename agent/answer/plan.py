@@ -140,9 +140,16 @@ class Planner:
         if how == "ambiguous":
             reason = "ambiguous_product"
         return Plan(
-            question, lang, "answered", reason, products, tuple(chosen[: MAX_FACTS * len(products)]), aspect,
-            candidates=products if how == "ambiguous" else (), missing=tuple(missing),
-        )  # fmt: skip
+            question,
+            lang,
+            "answered",
+            reason,
+            products,
+            tuple(chosen[: MAX_FACTS * len(products)]),
+            aspect,
+            candidates=products if how == "ambiguous" else (),
+            missing=tuple(missing),
+        )
 
     def _candidate_facts(self, question: str, pid: str) -> list[Fact]:
         """The product's facts, narrowed to a variant when the question names one."""
@@ -150,9 +157,10 @@ class Planner:
         product = self.kb.catalog.product(pid)
         q = compact(question)
         named = [
-            v.id for v in product.variants
+            v.id
+            for v in product.variants
             if any(compact(t) in q for t in (*v.name.variants(), v.id) if len(compact(t)) >= 2)
-        ]  # fmt: skip
+        ]
         if not named:
             return facts
         overridden = {f.key for f in facts if f.variant in named}
