@@ -89,7 +89,7 @@ class ChatModel:
             model = AutoModelForCausalLM.from_pretrained(str(self.model_dir), dtype=self.dtype)
         except OSError as exc:
             raise ModelError(f"Cannot load the model from {self.model_dir}: {exc}") from exc
-        self.model = model.to(self.device).eval()
+        self.model = model.to(self.device).eval()  # type: ignore[arg-type]
         self.config = self.model.config
 
         self.eos_ids = self._collect_eos_ids()
@@ -133,7 +133,10 @@ class ChatModel:
     # ------------------------------------------------------------------ prompt handling
 
     def _render(self, messages: list[dict[str, str]], add_generation_prompt: bool) -> str:
-        return self.tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=add_generation_prompt)
+        text = self.tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=add_generation_prompt)
+        if not isinstance(text, str):
+            raise ModelError("The tokenizer's chat template did not render a string.")
+        return text
 
     def _encode(self, text: str) -> list[int]:
         # the chat template already contains every special token (BOS etc.)
@@ -231,6 +234,10 @@ class ChatModel:
             )
             return int(out.logits[0, -1].argmax().item())
 
+    def _decode(self, ids: list[int]) -> str:
+        text = self.tokenizer.decode(ids, skip_special_tokens=True, clean_up_tokenization_spaces=False)
+        return text if isinstance(text, str) else "".join(text)
+
     def _stream(
         self,
         system: str,
@@ -282,11 +289,14 @@ class ChatModel:
             timings["prefill_ms"] = round((time.perf_counter() - t0) * 1000, 1)
             stop = "max_tokens"
             while True:
+                if cancel is not None and cancel.is_set():
+                    stop = "cancel"
+                    break
                 if next_id in self.eos_ids:
                     stop = "eos"
                     break
                 generated.append(next_id)
-                text = self.tokenizer.decode(generated, skip_special_tokens=True, clean_up_tokenization_spaces=False)
+                text = self._decode(generated)
                 if not text.endswith(_REPLACEMENT) and len(text) > len(emitted):
                     piece = text[len(emitted) :]
                     emitted = text
@@ -296,16 +306,13 @@ class ChatModel:
                     yield piece
                 if len(generated) >= max_new_tokens:
                     break
-                if cancel is not None and cancel.is_set():
-                    stop = "cancel"
-                    break
                 t1 = time.perf_counter()
                 next_id = self._forward([next_id], cache)
                 decode_s += time.perf_counter() - t1
                 decode_steps += 1
             timings["stop_reason"] = stop
             # flush whatever decodes cleanly (a dangling partial character is dropped)
-            text = self.tokenizer.decode(generated, skip_special_tokens=True, clean_up_tokenization_spaces=False)
+            text = self._decode(generated)
             text = text.rstrip(_REPLACEMENT)
             if len(text) > len(emitted) and stop != "cancel":
                 if timings["first_token_ms"] is None:

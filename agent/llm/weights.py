@@ -183,7 +183,8 @@ def _resolve_hub(repo_id: str) -> Path:
         return Path(snapshot_download(repo_id, allow_patterns=patterns))
     except Exception as exc:
         raise ModelError(
-            f"Model {repo_id!r} is not a local path and could not be fetched from the Hugging Face Hub ({exc.__class__.__name__})."
+            f"Model {repo_id!r} is not a local path and could not be fetched from the Hugging Face Hub "
+            f"({exc.__class__.__name__})."
         ) from exc
 
 
@@ -226,6 +227,9 @@ def _assemble_packaged(key: str, spec: _PackagedModel, root: Path) -> Path:
     with _file_lock(dest.parent / f".{key}.gguf.lock"):
         if dest.is_file() and dest.stat().st_size == total:
             return dest
+        for stale in dest.parent.glob(f".{key}.*.gguf.tmp"):  # left by a killed assembly
+            with contextlib.suppress(OSError):
+                stale.unlink()
         fd, tmp_name = tempfile.mkstemp(prefix=f".{key}.", suffix=".gguf.tmp", dir=dest.parent)
         tmp = Path(tmp_name)
         try:
@@ -314,7 +318,7 @@ def _convert_gguf(gguf_path: Path, out_dir: Path) -> None:
     try:
         from transformers.modeling_gguf_pytorch_utils import load_gguf_checkpoint
     except ImportError:  # pragma: no cover - depends on transformers internals
-        load_gguf_checkpoint = None
+        load_gguf_checkpoint = None  # type: ignore[assignment]
 
     if load_gguf_checkpoint is not None:
         config = AutoConfig.from_pretrained(folder, gguf_file=fname)
