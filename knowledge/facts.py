@@ -194,7 +194,7 @@ def _variants_fact(catalog: Catalog, product: Product) -> Fact:
         label=Text(zh="版本", en="versions"),
         value=Text(zh=zh, en=en),
         statement=Text(
-            zh=f"{name.get('zh')}有{len(product.variants)}个版本：{zh}。",
+            zh=f"{name.get('zh')}有这些版本：{zh}。",
             en=f"The {name.get('en')} comes in {en}.",
         ),
     )

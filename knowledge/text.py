@@ -14,7 +14,8 @@ from typing import Any
 
 CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 LATIN_WORD = re.compile(r"[a-z0-9]+(?:[.\-][a-z0-9]+)*")
-NUMBER = re.compile(r"(?<![\w.])\d+(?:[.,]\d+)*(?![\d])")
+# a number may touch Chinese characters ("续航30天") but not Latin ones: "X2" is a name, not the number 2
+NUMBER = re.compile(r"(?<![A-Za-z0-9.])\d+(?:[.,]\d+)*(?![0-9])")
 CJK_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
 NOT_WORD = re.compile(r"[\s\W_]+", re.UNICODE)
 

@@ -106,3 +106,21 @@ def test_a_comparison_the_model_gets_backwards_is_not_spoken(knowledge: Knowledg
     )
     assert "lighter" not in answer.text
     assert "25 g" in answer.text and "18 g" in answer.text
+
+
+def test_numbers_touching_chinese_text_are_checked(knowledge: KnowledgeBase) -> None:
+    assert spoken_numbers("续航30天, 能量74Wh, X2") == {"30", "74"}
+    plan = Planner(knowledge).plan("手环X2续航多久?")
+    assert not GroundingCheck(plan, knowledge.catalog, knowledge.resolver).check("手环X2续航30天。").ok
+
+
+def test_the_model_does_not_phrase_answers_whose_numbers_it_could_mix_up(knowledge: KnowledgeBase) -> None:
+    model = ScriptedModel("降噪耳机N1加上充电盒一共能用6小时。")
+    answer = AnswerEngine(knowledge, ModelComposer(model)).answer("降噪耳机N1加上充电盒一共能用多久?")
+    assert model.pieces == 0 and "36小时" in answer.text
+
+
+def test_the_opening_must_give_the_main_yes_or_no_the_right_way_round(knowledge: KnowledgeBase) -> None:
+    model = ScriptedModel("体脂秤是充电款的。")
+    answer = AnswerEngine(knowledge, ModelComposer(model)).answer("体脂秤是充电款的吗?")
+    assert "充电款的。" not in answer.text

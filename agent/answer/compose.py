@@ -131,6 +131,26 @@ def covered(fact: Fact, lang: str, said: str) -> bool:
     return values_ok
 
 
+def model_may_phrase(plan: Plan) -> bool:
+    """Whether the model can phrase the plan without a chance to attach a number to the wrong fact.
+
+    A small model reading "single 8 h, 36 h with the case" or two products' figures will pair a
+    right number with the wrong thing, and no check on the text alone can see that. So the model
+    phrases only answers where every fact carries at most one number and no number is shared.
+    """
+    if len(plan.product_ids) > 1:
+        return False
+    owners: dict[str, int] = {}
+    for i, fact in enumerate(plan.facts):
+        found = set().union(*(spoken_numbers(v) for v in fact.value.variants()))
+        if len(found) > 1:
+            return False
+        for n in found:
+            if owners.setdefault(n, i) != i:
+                return False
+    return True
+
+
 class ModelComposer:
     name = "model"
 
@@ -158,7 +178,7 @@ class ModelComposer:
 
     def compose(self, plan: Plan, knowledge: KnowledgeBase, cancel: threading.Event | None = None) -> Iterator[Clause]:
         self.last = {"rejected": None, "completed": False, "llm_first_token": None}
-        if plan.status != "answered":
+        if plan.status != "answered" or not model_may_phrase(plan):
             yield from CatalogComposer().compose(plan, knowledge, cancel)
             return
         check = GroundingCheck(plan, knowledge.catalog, knowledge.resolver)
@@ -196,7 +216,7 @@ class ModelComposer:
         yield from self._complete(plan, knowledge, " ".join(said), cancel)
 
     def _accept(self, text: str, check: GroundingCheck, said: list[str]) -> bool:
-        verdict = check.check(text)
+        verdict = check.check(text) if said else check.check_opening(text)
         if not verdict.ok:
             self.last["rejected"] = f"{text!r}: {verdict.reason}"
             return False

@@ -101,6 +101,15 @@ class GroundingCheck:
         self.fact_text = compact(" ".join(texts))
         self._values = [t for f in plan.facts for t in f.value.variants()]
 
+    def check_opening(self, clause: str) -> Verdict:
+        """The first clause must also give the main fact's yes or no the right way round."""
+        primary = self.plan.facts[0] if self.plan.facts else None
+        if primary is not None and primary.polarity is not None:
+            negative = bool(NEGATION.search(clause.lower()))
+            if negative != (primary.polarity is False):
+                return Verdict(False, f"opens with {'no' if negative else 'yes'}, the catalog says the opposite")
+        return self.check(clause)
+
     def check(self, clause: str) -> Verdict:
         lowered = clause.lower()
         extra = spoken_numbers(clause) - self.allowed_numbers
