@@ -10,6 +10,8 @@ import asyncio
 import hmac
 import logging
 import secrets
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -34,8 +36,38 @@ class ReloadRequest(BaseModel):
     path: str | None = Field(default=None, max_length=4096, description="another catalog file; default: the same")
 
 
-def create_app(host: Host, admin_token: str | None = None) -> FastAPI:
-    app = FastAPI(title="livehost", version="0.1.0")
+async def watch_catalog(host: Host, interval: float) -> None:
+    """Reload the catalog when its file changes; a broken edit is logged and the last good one kept."""
+    seen = _mtime(host.catalog.path)
+    while True:
+        await asyncio.sleep(interval)
+        now = _mtime(host.catalog.path)
+        if now == seen:
+            continue
+        seen = now
+        problems = await asyncio.to_thread(host.reload_catalog)
+        for problem in problems:
+            log.error("catalog not reloaded, still answering from the last good one: %s", problem)
+        if not problems:
+            log.warning("catalog reloaded from %s", host.catalog.path)
+
+
+def _mtime(path: Path) -> float | None:
+    try:
+        return path.stat().st_mtime
+    except OSError:
+        return None
+
+
+def create_app(host: Host, admin_token: str | None = None, watch_interval: float | None = 2.0) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        watcher = asyncio.create_task(watch_catalog(host, watch_interval)) if watch_interval else None
+        yield
+        if watcher:
+            watcher.cancel()
+
+    app = FastAPI(title="livehost", version="0.1.0", lifespan=lifespan)
     token = admin_token or secrets.token_urlsafe(18)
     app.state.host, app.state.admin_token = host, token
     answering = asyncio.Lock()  # one model, one answer at a time
@@ -61,7 +93,12 @@ def create_app(host: Host, admin_token: str | None = None) -> FastAPI:
 
     @app.get("/healthz")
     async def health() -> dict[str, Any]:
-        return {"ok": True, "catalog": str(host.catalog.path), "composer": host.options.composer}
+        return {
+            "ok": True,
+            "catalog": str(host.catalog.path),
+            "catalog_problems": [str(p) for p in host.catalog.last_problems],
+            "answers": host.composer_note,
+        }
 
     @app.get("/api/products")
     async def products() -> list[dict[str, Any]]:

@@ -124,3 +124,9 @@ def test_the_opening_must_give_the_main_yes_or_no_the_right_way_round(knowledge:
     model = ScriptedModel("体脂秤是充电款的。")
     answer = AnswerEngine(knowledge, ModelComposer(model)).answer("体脂秤是充电款的吗?")
     assert "充电款的。" not in answer.text
+
+
+def test_after_a_rejected_opening_the_main_fact_is_still_said(knowledge: KnowledgeBase) -> None:
+    model = ScriptedModel("No, this mop does not wash its own mop.")
+    answer = AnswerEngine(knowledge, ModelComposer(model)).answer("Does this one mop as well?", "robovac-s7")
+    assert answer.text.startswith("Yes, the RoboVac S7 has mopping.")

@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -26,7 +27,7 @@ def client(tmp_path_factory: pytest.TempPathFactory) -> TestClient:
         "    specs: {battery_life: {zh: 14天, en: 14 days}}\n",
         encoding="utf-8",
     )
-    return TestClient(create_app(Host(HostOptions(catalog=catalog, composer="catalog")), admin_token="secret"))
+    return TestClient(create_app(Host(HostOptions(catalog=catalog, composer="catalog")), "secret", watch_interval=None))
 
 
 def test_ask_answers_from_the_catalog(client: TestClient) -> None:
@@ -91,3 +92,28 @@ def test_a_real_server_process_serves_the_sample_catalog() -> None:
         proc.terminate()
         out = proc.communicate(timeout=20)[0]
     assert f"open http://localhost:{port}/" in out
+
+
+def test_an_edited_catalog_is_picked_up_and_a_broken_edit_changes_nothing(tmp_path: Path) -> None:
+    catalog = tmp_path / "live.yaml"
+    catalog.write_text("products:\n  - {id: plug, name: Plug, category: smart plug, price: 49}\n", encoding="utf-8")
+    app = create_app(Host(HostOptions(catalog=catalog, composer="catalog")), "t", watch_interval=0.05)
+
+    def price() -> str:
+        return str(client.post("/api/ask", json={"question": "How much is the plug?"}).json()["answer"])
+
+    def wait_for(condition: Callable[[], bool]) -> bool:
+        for _ in range(100):
+            if condition():
+                return True
+            time.sleep(0.05)
+        return False
+
+    with TestClient(app) as client:
+        assert "49" in price()
+        catalog.write_text("products:\n  - {id: plug, name: Plug, category: smart plug, price: 59}\n", encoding="utf-8")
+        assert wait_for(lambda: "59" in price())
+        catalog.write_text("products:\n  - {id: plug, name: Plug, price: lots}\n", encoding="utf-8")
+        assert wait_for(lambda: bool(client.get("/healthz").json()["catalog_problems"]))
+        assert "cannot read 'lots'" in client.get("/healthz").json()["catalog_problems"][0]
+        assert "59" in price()

@@ -118,6 +118,8 @@ def anchors(fact: Fact, lang: str) -> set[str]:
 
 def covered(fact: Fact, lang: str, said: str) -> bool:
     """Whether what was said conveys the fact: its numbers/value, and its yes or no the right way round."""
+    if not compact(said):
+        return False  # silence says neither yes nor no
     if compact(fact.statement.get(lang)) in compact(said):
         return True
     need = anchors(fact, lang)

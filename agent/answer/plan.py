@@ -21,7 +21,8 @@ from knowledge.text import compact, detect_language, normalize
 Status = Literal["answered", "unknown", "declined"]
 
 MAX_PRODUCTS = 3  # an ambiguous category with more products than this gets a clarifying question
-MAX_FACTS = 4
+# an answer is 1-3 short sentences: one per fact; in a comparison one per product and aspect
+MAX_FACTS = 3
 # without an aspect word, a fact must be this similar to the question to answer it
 MIN_SEMANTIC = 0.45
 MIN_LEXICAL_WITH_SEMANTIC = (0.6, 0.3)
@@ -131,7 +132,8 @@ class Planner:
                 found = self._answering(question, candidates, None)
             if not found:
                 missing.append(pid)
-            chosen += found
+            per_product = MAX_FACTS if len(products) == 1 else min(len(answering), 2) or 1
+            chosen += found[:per_product]
         primary = primary or (hits[0] if hits else None)
         aspect = primary.aspect.name if primary else None
         if not chosen:
@@ -145,7 +147,7 @@ class Planner:
             "answered",
             reason,
             products,
-            tuple(chosen[: MAX_FACTS * len(products)]),
+            tuple(chosen),
             aspect,
             candidates=products if how == "ambiguous" else (),
             missing=tuple(missing),

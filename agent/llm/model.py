@@ -71,6 +71,9 @@ class ChatModel:
         t0 = time.perf_counter()
         import torch
         from transformers import AutoModelForCausalLM, AutoTokenizer
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()  # a progress bar per start is noise in the agent's log
 
         self._torch = torch
         self.model_dir = resolve_model(source, cache_dir)
