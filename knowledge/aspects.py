@@ -86,7 +86,7 @@ warranty | kind:policy:warranty, warranty | warranty, guarantee, if it breaks, r
 returns | kind:policy:returns | return, refund, send it back, exchange, swap, replacement, replace it, arrives broken, arrives damaged | 退货, 退款, 无理由, 退换, 换货, 能退, 退吗, 可以退, 换新, 质量问题
 shipping | kind:policy:shipping | ship, shipping, postage, courier, free delivery, express | 发货, 快递, 包邮, 运费, 邮费, 配送, 发什么快递
 invoice | kind:policy:invoice | invoice, receipt, fapiao, vat | 发票, 开票, 专票
-!arrival | arrival, delivery_time | when will it arrive, arrive in, arrive by, how many days to arrive, delivered to, get here, get to, delivery to, delivery take, days does delivery, delivery time | 到货, 几天到, 多久到, 送到, 能到, 几天能到
+!arrival | arrival, delivery_time | when will it arrive, arrive in, arrive by, how many days to arrive, delivered to, get here, get to, delivery to, delivery take, days does delivery, delivery time, gets to me, until it gets, until it arrives, how long until i get | 到货, 几天到, 多久到, 送到, 能到, 几天能到
 !stock | stock, inventory | in stock, stock, inventory, sold out, how many left, available now | 库存, 有货, 现货, 还剩, 卖完, 还有几, 售罄
 !payment | payment | alipay, wechat pay, installment, credit card, payment method, pay with | 支付宝, 微信支付, 分期, 花呗, 信用卡, 付款方式
 !promotion | promotion, promo | double 11, 11.11, black friday, 618, cheaper later, next month, price drop, go on sale | 双11, 双十一, 618, 降价, 以后会便宜, 过几天, 下个月, 活动价

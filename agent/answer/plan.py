@@ -125,7 +125,10 @@ class Planner:
                 continue
             if answering:
                 primary = primary or answering[0]
-                found += [f for f in self._answering(question, candidates, answering[0]) if f not in found]
+                aspect_facts = self._answering(question, candidates, answering[0])
+                # a comparison sets the asked spec side by side; the seller's FAQ words come after it
+                found = aspect_facts + found if len(products) > 1 else found + aspect_facts
+                found = list(dict.fromkeys(found))
                 for hit in answering[1:3]:  # a second question in the same breath ("waterproof, and the battery?")
                     found += [f for f in self._answering(question, candidates, hit)[:1] if f not in found]
             elif not hits and not found:
