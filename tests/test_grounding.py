@@ -130,3 +130,14 @@ def test_after_a_rejected_opening_the_main_fact_is_still_said(knowledge: Knowled
     model = ScriptedModel("No, this mop does not wash its own mop.")
     answer = AnswerEngine(knowledge, ModelComposer(model)).answer("Does this one mop as well?", "robovac-s7")
     assert answer.text.startswith("Yes, the RoboVac S7 has mopping.")
+
+
+def test_units_must_be_written_as_in_the_catalog(knowledge: KnowledgeBase) -> None:
+    plan = Planner(knowledge).plan("两万毫安充电宝最大输出多少瓦?")
+    check = GroundingCheck(plan, knowledge.catalog, knowledge.resolver)
+    assert not check.check("充电宝20000最大输出65瓦。").ok
+    assert check.check("充电宝20000的输出功率是65 W。").ok
+    plan = Planner(knowledge).plan("How long does the SmartBand X2 battery last?")
+    check = GroundingCheck(plan, knowledge.catalog, knowledge.resolver)
+    assert check.check("The SmartBand X2 lasts 14 days.").ok
+    assert not check.check("The SmartBand X2 lasts 14 weeks.").ok

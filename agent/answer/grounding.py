@@ -78,6 +78,19 @@ def _canon(number: str) -> str:
     return number
 
 
+UNIT_AFTER = re.compile(r"(\d+(?:[.,]\d+)*)\s*([A-Za-z%°]+|[\u4e00-\u9fff])?")
+
+
+def units(text: str) -> dict[str, set[str]]:
+    """For each number, the units written right after it ("65 W" -> {"65": {"w"}}; "14天" -> {"14": {"天"}})."""
+    out: dict[str, set[str]] = {}
+    for m in UNIT_AFTER.finditer(text):
+        if m.start() and re.match(r"[A-Za-z0-9.]", text[m.start() - 1]):
+            continue  # "X2" is a name, not the number 2
+        out.setdefault(_canon(m.group(1).replace(",", "")), set()).add((m.group(2) or "").lower())
+    return out
+
+
 @dataclass(frozen=True)
 class Verdict:
     ok: bool
@@ -100,6 +113,10 @@ class GroundingCheck:
         )
         self.fact_text = compact(" ".join(texts))
         self._values = [t for f in plan.facts for t in f.value.variants()]
+        self.units: dict[str, set[str]] = {}
+        for text in self._values:
+            for number, found in units(text).items():
+                self.units.setdefault(number, set()).update(found)
 
     def check_opening(self, clause: str) -> Verdict:
         """The first clause must also give the main fact's yes or no the right way round."""
@@ -117,6 +134,10 @@ class GroundingCheck:
             return Verdict(False, f"number not in the catalog facts: {', '.join(sorted(extra))}")
         if COMPARATIVE.search(lowered) and not COMPARATIVE.search(" ".join(t.lower() for t in self._values)):
             return Verdict(False, "compares where the facts only give values")
+        for number, said in units(clause).items():
+            written = self.units.get(number, set())
+            if said - {""} and written and not (said - {""}) & written:
+                return Verdict(False, f"unit of {number} differs from the catalog ({'/'.join(sorted(written))})")
         if NEGATION.search(lowered) and not self.negation_allowed:
             return Verdict(False, "negation not supported by the facts")
         if AFFIRMATION_START.match(clause) and self.only_negative:
