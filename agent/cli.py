@@ -157,11 +157,12 @@ def cmd_eval_faq(args: argparse.Namespace) -> int:
     }
     report = faq.summarize(results, meta)
     json_path, md_path = faq.write(report, args.out)
-    lat = report["latency_ms"]
+    lat, ans = report["latency_ms"], report["latency_ms_answered"]
     print(
         f"accuracy {report['accuracy']:.1%}, hallucinations {report['hallucinations']}, "
         f"unknown {_pct(report['unknown_correct_rate'])}, declined {_pct(report['declined_correct_rate'])}, "
-        f"first clause p50/p95 {lat['first_clause']['p50']}/{lat['first_clause']['p95']} ms, "
+        f"first clause p50/p95 {lat['first_clause']['p50']}/{lat['first_clause']['p95']} ms "
+        f"(answered only {ans['first_clause']['p50']}/{ans['first_clause']['p95']} ms), "
         f"total p50/p95 {lat['total']['p50']}/{lat['total']['p95']} ms"
     )
     print(f"wrote {json_path} and {md_path}")

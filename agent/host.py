@@ -19,7 +19,7 @@ from knowledge.sources import Problem
 
 COMPOSERS = ("auto", "model", "catalog")
 # auto: the model phrases answers only if it reaches a first clause within this budget on this machine
-FIRST_CLAUSE_BUDGET_MS = 800.0
+FIRST_CLAUSE_BUDGET_MS = 500.0
 
 
 @dataclass(frozen=True)

@@ -178,6 +178,11 @@ def summarize(results: list[tuple[Question, Answer, Grade]], meta: dict[str, Any
         "accuracy_by_kind": {k: _rate([g.correct for g in v]) for k, v in sorted(by_kind.items())},
         "accuracy_by_language": {k: _rate([g.correct for g in v]) for k, v in sorted(by_lang.items())},
         "latency_ms": {name: percentiles(_timings(results, name)) for name in ("retrieval", "first_clause", "total")},
+        # refusals and "I don't know" are instant; the answered questions are the ones that cost time
+        "latency_ms_answered": {
+            name: percentiles(_timings([r for r in results if r[1].plan.status == "answered"], name))
+            for name in ("first_clause", "llm_first_token", "total")
+        },
         "results": [
             {
                 **asdict(g),
@@ -211,7 +216,12 @@ def markdown(report: dict[str, Any]) -> str:
     ]
     for name in ("retrieval", "first_clause", "total"):
         p = lat[name]
-        lines.append(f"| {name} p50 / p90 / p95 (ms) | {p['p50']} / {p['p90']} / {p['p95']} |")
+        lines.append(f"| {name} p50 / p90 / p95 (ms), all questions | {p['p50']} / {p['p90']} / {p['p95']} |")
+    for name, p in report["latency_ms_answered"].items():
+        if p["n"]:
+            lines.append(
+                f"| {name} p50 / p90 / p95 (ms), answered only (n={p['n']}) | {p['p50']} / {p['p90']} / {p['p95']} |"
+            )
     lines += ["", "| kind | accuracy |", "|---|---|"]
     lines += [f"| {k} | {_pct(v)} |" for k, v in report["accuracy_by_kind"].items()]
     lines += ["", "| language | accuracy |", "|---|---|"]
