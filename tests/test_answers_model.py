@@ -24,7 +24,7 @@ def model_engine(knowledge: KnowledgeBase) -> AnswerEngine:
 @pytest.mark.parametrize(
     ("question", "stage", "fact"),
     [
-        ("How much is the SmartBand X2?", None, "199"),
+        ("How heavy is the SmartBand X2?", None, "25 g"),
         ("这款手环续航多久?", "band-x2", "14天"),
         ("What's the suction power of the RoboVac S7?", None, "4000"),
     ],
