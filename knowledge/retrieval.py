@@ -67,6 +67,7 @@ class FactIndex:
         self.embedder = embedder
         self.vectors = embedder.encode(self.topics) if embedder else None
         # what each fact answers, alone: an FAQ's question, a spec's label
+        self._last_query: tuple[str | None, np.ndarray] = (None, np.zeros(0))
         self.label_vectors = embedder.encode([" / ".join(f.label.variants()) for f in self.facts]) if embedder else None
 
     @staticmethod
@@ -86,7 +87,7 @@ class FactIndex:
         top = float(lexical.max()) if len(lexical) else 0.0
         lexical = lexical / top if top > 0 else lexical
         if self.embedder is not None and self.vectors is not None:
-            semantic = self.vectors[positions] @ self.embedder.encode([question])[0]
+            semantic = self.vectors[positions] @ self._query_vector(question)
         else:
             semantic = np.zeros(len(positions))
         fused = 0.5 * lexical + semantic
@@ -95,11 +96,18 @@ class FactIndex:
             ScoredFact(self.facts[positions[j]], float(fused[j]), float(lexical[j]), float(semantic[j])) for j in order
         ]
 
+    def _query_vector(self, question: str) -> np.ndarray:
+        """The question's embedding; one planning step searches several times with the same question."""
+        if self._last_query[0] != question:
+            assert self.embedder is not None
+            self._last_query = (question, self.embedder.encode([question])[0])
+        return self._last_query[1]
+
     def label_similarity(self, question: str, facts: list[Fact]) -> list[tuple[Fact, float]]:
         """Cosine similarity of the question to what each fact answers (an FAQ's own question), best first."""
         if self.embedder is None or self.label_vectors is None or not facts:
             return []
         where = {id(f): i for i, f in enumerate(self.facts)}
         rows = [where[id(f)] for f in facts]
-        sims = self.label_vectors[rows] @ self.embedder.encode([question])[0]
+        sims = self.label_vectors[rows] @ self._query_vector(question)
         return sorted(zip(facts, (float(x) for x in sims), strict=True), key=lambda p: -p[1])

@@ -16,6 +16,7 @@ from agent.answer.screening import screen
 from knowledge.aspects import ASPECTS, AspectHit, answers, detect
 from knowledge.base import KnowledgeBase
 from knowledge.facts import Fact
+from knowledge.resolve import CATEGORY_GROUPS
 from knowledge.text import compact, detect_language, normalize
 
 Status = Literal["answered", "unknown", "declined"]
@@ -29,6 +30,7 @@ MIN_LEXICAL_WITH_SEMANTIC = (0.6, 0.3)
 # an FAQ whose own question is this similar to the viewer's is the answer, in the seller's words
 FAQ_MATCH = 0.55
 # a model name the catalog does not know, next to a category word: "SmartWatch Ultra", "手表Ultra"
+CATEGORY_WORDS = frozenset(compact(w) for g in CATEGORY_GROUPS for w in g)
 UNKNOWN_MODEL = re.compile(r"^(?:[A-Z][A-Za-z0-9]*|[A-Za-z]*\d[A-Za-z0-9]*)$")
 
 
@@ -91,9 +93,7 @@ class Planner:
         return text
 
     def _unknown_model(self, question: str) -> bool:
-        from knowledge.resolve import CATEGORY_GROUPS
-
-        category = {compact(w) for g in CATEGORY_GROUPS for w in g}
+        category = CATEGORY_WORDS
         words = re.findall(r"[A-Za-z0-9]+|[\u4e00-\u9fff]+", question)
         for i, word in enumerate(words):
             if not UNKNOWN_MODEL.match(word) or i == 0 or compact(word) in category | self._aspect_words:
