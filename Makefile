@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 HOST   ?= 127.0.0.1
 PORT   ?= 8080
 
-.PHONY: setup models run test test-fast lint eval clean
+.PHONY: setup models browser run test test-fast lint eval clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -21,10 +21,14 @@ setup: $(STAMP)
 models: setup
 	$(BIN)/livehost models prepare
 
+# Debian's Chromium for the tests that drive a real browser (root on these machines, as in CI)
+browser:
+	command -v chromium >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium)
+
 run: models
 	$(BIN)/livehost serve --host $(HOST) --port $(PORT)
 
-test: models
+test: models browser
 	$(BIN)/python -m pytest -q
 
 test-fast: setup
