@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 HOST   ?= 127.0.0.1
 PORT   ?= 8080
 
-.PHONY: setup models browser run test test-fast lint eval clean
+.PHONY: setup models browser testdata run test test-fast lint eval clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -25,10 +25,20 @@ models: setup
 browser:
 	command -v chromium >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium)
 
+# real speech for the ASR tests: Debian's Asterisk prompts (CC-BY-SA-3.0), unpacked, not installed
+TESTDATA := .cache/testdata
+testdata: $(TESTDATA)/asterisk/.done
+$(TESTDATA)/asterisk/.done:
+	mkdir -p $(TESTDATA)/asterisk/debs
+	cd $(TESTDATA)/asterisk/debs && apt-get download asterisk-core-sounds-en-wav asterisk-core-sounds-en \
+		|| (apt-get update -qq && apt-get download asterisk-core-sounds-en-wav asterisk-core-sounds-en)
+	for deb in $(TESTDATA)/asterisk/debs/*.deb; do dpkg -x $$deb $(TESTDATA)/asterisk; done
+	touch $@
+
 run: models
 	$(BIN)/livehost serve --host $(HOST) --port $(PORT)
 
-test: models browser
+test: models browser testdata
 	$(BIN)/python -m pytest -q
 
 test-fast: setup

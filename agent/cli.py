@@ -51,7 +51,20 @@ def _parser() -> argparse.ArgumentParser:
     ask.add_argument("question")
     ask.set_defaults(run=cmd_ask)
 
+    tr = sub.add_parser("transcribe", help="speech to text with Whisper (language zh/en detected)")
+    tr.add_argument("file", type=Path, help="a PCM WAV file (any rate, mono or stereo)")
+    tr.add_argument("--asr-model", help="packaged:base (default), packaged:tiny.en, a CTranslate2 directory or a name")
+    tr.add_argument("--device", default="cpu")
+    tr.add_argument("--json", action="store_true")
+    tr.set_defaults(run=cmd_transcribe)
+
     ev = sub.add_parser("eval", help="benchmarks").add_subparsers(metavar="SUITE")
+    asr = ev.add_parser("asr", help="word error rate and time on real speech (Debian Asterisk prompts)")
+    asr.add_argument("--asr-model", help="packaged:base (default), packaged:tiny.en, ...")
+    asr.add_argument("--device", default="cpu")
+    asr.add_argument("--threads", type=int, default=2)
+    asr.add_argument("--limit", type=int)
+    asr.set_defaults(run=cmd_eval_asr)
     faq = ev.add_parser("faq", help="grounded-answer accuracy and latency over a question set")
     _host_arguments(faq)
     faq.add_argument("--questions", type=Path, help="question set (default: the bundled bilingual set)")
@@ -131,6 +144,45 @@ def cmd_ask(args: argparse.Namespace) -> int:
         return 0
     for _, clause in host.engine.stream(args.question, args.product):
         print(clause.text, flush=True)
+    return 0
+
+
+def _recognizer(model: str | None, device: str, threads: int = 2) -> Any:
+    from agent.asr.recognizer import SpeechRecognizer
+    from agent.asr.weights import AsrModelError
+
+    try:
+        return SpeechRecognizer(model, device=device, threads=threads)
+    except AsrModelError as e:
+        raise UserError(str(e)) from None
+
+
+def cmd_transcribe(args: argparse.Namespace) -> int:
+    from agent.asr.audio import AudioError, read_wav
+
+    try:
+        audio = read_wav(args.file)
+    except AudioError as e:
+        raise UserError(str(e)) from None
+    transcript = _recognizer(args.asr_model, args.device).transcribe(audio)
+    if args.json:
+        print(json.dumps(transcript.__dict__, ensure_ascii=False, indent=2))
+    else:
+        print(f"[{transcript.language}] {transcript.text}")
+    return 0
+
+
+def cmd_eval_asr(args: argparse.Namespace) -> int:
+    from evals import asr
+
+    try:
+        items = asr.asterisk_sentences()
+    except FileNotFoundError as e:
+        raise UserError(str(e)) from None
+    result = asr.run(
+        _recognizer(args.asr_model, args.device, args.threads), items[: args.limit] if args.limit else items
+    )
+    print(json.dumps({"model": args.asr_model or "packaged:base", "device": args.device, **result}, indent=2))
     return 0
 
 

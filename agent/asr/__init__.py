@@ -1,0 +1,1 @@
+"""Speech recognition: Whisper (faster-whisper / CTranslate2) from packaged weights."""
