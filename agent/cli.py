@@ -55,6 +55,7 @@ def _parser() -> argparse.ArgumentParser:
     tr.add_argument("file", type=Path, help="a PCM WAV file (any rate, mono or stereo)")
     tr.add_argument("--asr-model", help="packaged:base (default), packaged:tiny.en, a CTranslate2 directory or a name")
     tr.add_argument("--device", default="cpu")
+    tr.add_argument("--catalog", type=Path, default=SAMPLE_CATALOG, help="its product names bias recognition")
     tr.add_argument("--json", action="store_true")
     tr.set_defaults(run=cmd_transcribe)
 
@@ -147,12 +148,16 @@ def cmd_ask(args: argparse.Namespace) -> int:
     return 0
 
 
-def _recognizer(model: str | None, device: str, threads: int = 2) -> Any:
-    from agent.asr.recognizer import SpeechRecognizer
+def _recognizer(model: str | None, device: str, threads: int = 2, catalog: Path | None = None) -> Any:
+    from agent.asr.recognizer import SpeechRecognizer, catalog_vocabulary
     from agent.asr.weights import AsrModelError
 
+    vocabulary = None
+    if catalog:
+        products = load_catalog(catalog).products
+        vocabulary = catalog_vocabulary([(p.name.zh, p.name.en) for p in products])
     try:
-        return SpeechRecognizer(model, device=device, threads=threads)
+        return SpeechRecognizer(model, device=device, threads=threads, vocabulary=vocabulary)
     except AsrModelError as e:
         raise UserError(str(e)) from None
 
@@ -164,7 +169,7 @@ def cmd_transcribe(args: argparse.Namespace) -> int:
         audio = read_wav(args.file)
     except AudioError as e:
         raise UserError(str(e)) from None
-    transcript = _recognizer(args.asr_model, args.device).transcribe(audio)
+    transcript = _recognizer(args.asr_model, args.device, catalog=args.catalog).transcribe(audio)
     if args.json:
         print(json.dumps(transcript.__dict__, ensure_ascii=False, indent=2))
     else:

@@ -29,8 +29,16 @@ CATEGORY_GROUPS: tuple[tuple[str, ...], ...] = (
 )
 
 
+SPOKEN_DIGITS = {
+    w: str(i) for i, w in enumerate("zero one two three four five six seven eight nine ten eleven twelve".split())
+}
+SPOKEN_DIGIT = re.compile(r"\b(" + "|".join(SPOKEN_DIGITS) + r")\b", re.IGNORECASE)
+
+
 def _key(text: str) -> str:
-    """Compact form for name matching; the particle 的 is optional in names ("两万毫安的充电宝")."""
+    """Compact form for name matching: "Robo Vac S seven" reads as "robovacs7" (a mangled transcript of
+    "RoboVac S7"), and the particle 的 is optional in names ("两万毫安的充电宝")."""
+    text = SPOKEN_DIGIT.sub(lambda m: SPOKEN_DIGITS[m.group(1).lower()], text)
     return compact(text).replace("的", "")
 
 

@@ -91,3 +91,8 @@ def test_ask_json_contract(capsys: pytest.CaptureFixture[str]) -> None:
     assert set(out["timings_ms"]) >= {"retrieval", "llm_first_token", "first_clause", "total"}
     assert main(["ask", "--composer", "catalog", "--product", "no-such", "hi"]) == 2
     assert "not in" in capsys.readouterr().err
+
+
+def test_a_name_mangled_by_speech_recognition_still_resolves(engine: AnswerEngine) -> None:
+    answer = engine.answer("How strong is the suction of the Robo Vac S seven?")
+    assert answer.plan.product_ids == ("robovac-s7",) and "4000" in answer.text
