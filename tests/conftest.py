@@ -2,6 +2,15 @@
 
 from __future__ import annotations
 
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import pytest
 
 from agent.answer.engine import AnswerEngine
@@ -18,3 +27,27 @@ def knowledge() -> KnowledgeBase:
 @pytest.fixture(scope="session")
 def engine(knowledge: KnowledgeBase) -> AnswerEngine:
     return AnswerEngine(knowledge)
+
+
+@contextmanager
+def running_server(*args: str, env: dict[str, str] | None = None) -> Iterator[tuple[str, subprocess.Popen[str]]]:
+    """A real `livehost serve` process on a free port, ready to answer; yields its URL and the process."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    cmd = [sys.executable, "-m", "agent.cli", "serve", "--port", str(port), *args]
+    proc = subprocess.Popen(
+        cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env={**os.environ, **(env or {})}
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(120):
+            try:
+                urllib.request.urlopen(url + "/healthz", timeout=1)
+                break
+            except OSError:
+                time.sleep(0.5)
+        yield url, proc
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)

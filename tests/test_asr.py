@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gzip
 import io
 import wave
 from pathlib import Path
@@ -12,11 +11,10 @@ import pytest
 
 from agent.asr.audio import AudioError, read_wav
 from agent.asr.weights import AsrModelError, resolve_whisper
+from evals.asr import asterisk_sentences
 from evals.wer import error_rate
 
 ASTERISK = Path(__file__).parent.parent / ".cache" / "testdata" / "asterisk"
-SOUNDS = ASTERISK / "usr" / "share" / "asterisk" / "sounds" / "en_US_f_Allison"
-TRANSCRIPTS = ASTERISK / "usr" / "share" / "doc" / "asterisk-core-sounds-en" / "core-sounds-en.txt.gz"
 
 
 def wav_bytes(samples: np.ndarray, rate: int, channels: int = 1, width: int = 2) -> bytes:
@@ -61,16 +59,8 @@ def test_model_sources_are_checked(tmp_path: Path) -> None:
 
 
 def prompts(count: int) -> list[tuple[Path, str]]:
-    """Full-sentence prompts with their transcripts (the Debian Asterisk recordings, 8 kHz telephone audio)."""
-    assert TRANSCRIPTS.exists(), "real speech test data missing: run `make testdata`"
-    out = []
-    with gzip.open(TRANSCRIPTS, "rt", encoding="utf-8") as lines:
-        for line in lines:
-            name, _, text = line.partition(":")
-            path = SOUNDS / f"{name.strip()}.wav"
-            if text.strip().endswith(".") and len(text.split()) >= 5 and "/" not in name and path.exists():
-                out.append((path, text.strip()))
-    return out[::7][:count]  # spread over the whole set
+    """Full-sentence prompts with their transcripts, spread over the whole set."""
+    return asterisk_sentences(ASTERISK)[::7][:count]
 
 
 @pytest.mark.model

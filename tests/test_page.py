@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-import os
 import shutil
-import socket
 import subprocess
-import sys
 import tempfile
-import time
 import urllib.parse
-import urllib.request
 from collections.abc import Iterator
 
 import pytest
+from conftest import running_server
 
 CHROMIUM = shutil.which("chromium")
 FLAGS = [
@@ -24,23 +20,8 @@ FLAGS = [
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[str]:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    cmd = [sys.executable, "-m", "agent.cli", "serve", "--composer", "catalog", "--port", str(port)]
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=dict(os.environ))
-    url = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(120):
-            try:
-                urllib.request.urlopen(url + "/healthz", timeout=1)
-                break
-            except OSError:
-                time.sleep(0.5)
+    with running_server("--composer", "catalog") as (url, _):
         yield url
-    finally:
-        proc.terminate()
-        proc.wait(timeout=20)
 
 
 def rendered(url: str) -> str:

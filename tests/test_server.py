@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
-import socket
-import subprocess
-import sys
 import time
 import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from conftest import running_server
 from fastapi.testclient import TestClient
 
 from agent.host import Host, HostOptions
@@ -67,20 +64,7 @@ def test_reload_needs_the_host_token_and_keeps_the_last_good_catalog(client: Tes
 
 
 def test_a_real_server_process_serves_the_sample_catalog() -> None:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    env = {**os.environ, "LIVEHOST_ADMIN_TOKEN": "t"}
-    cmd = [sys.executable, "-m", "agent.cli", "serve", "--composer", "catalog", "--port", str(port)]
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
-    try:
-        url = f"http://127.0.0.1:{port}"
-        for _ in range(120):
-            try:
-                urllib.request.urlopen(url + "/healthz", timeout=1)
-                break
-            except OSError:
-                time.sleep(0.5)
+    with running_server("--composer", "catalog", env={"LIVEHOST_ADMIN_TOKEN": "t"}) as (url, proc):
         req = urllib.request.Request(
             url + "/api/ask",
             data=json.dumps({"question": "手环X2续航多久?"}).encode(),
@@ -88,10 +72,9 @@ def test_a_real_server_process_serves_the_sample_catalog() -> None:
         )
         answer = json.loads(urllib.request.urlopen(req, timeout=30).read())
         assert answer["status"] == "answered" and "14天" in answer["answer"]
-    finally:
         proc.terminate()
         out = proc.communicate(timeout=20)[0]
-    assert f"open http://localhost:{port}/" in out
+    assert f"open http://localhost:{url.rsplit(':', 1)[1]}/" in out
 
 
 def test_an_edited_catalog_is_picked_up_and_a_broken_edit_changes_nothing(tmp_path: Path) -> None:
