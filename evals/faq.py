@@ -19,7 +19,7 @@ from typing import Any
 import yaml
 
 from agent.answer.engine import Answer, AnswerEngine
-from agent.answer.grounding import NEGATION, spoken_numbers
+from agent.answer.grounding import NEGATION, opening, spoken_numbers
 from evals.stats import percentiles
 from knowledge.catalog import Catalog
 from knowledge.text import compact
@@ -105,13 +105,6 @@ def _catalog_numbers(catalog: Catalog, product_ids: tuple[str, ...]) -> set[str]
     return set().union(*(spoken_numbers(t) for t in texts if t))
 
 
-def _first_clause(text: str) -> str:
-    for mark in ("。", ". ", "！", "!", "？", "?", ",", "，"):
-        if mark in text:
-            text = text.split(mark)[0]
-    return text
-
-
 def grade(q: Question, answer: Answer, catalog: Catalog) -> Grade:
     text = answer.text
     status = answer.plan.status
@@ -123,7 +116,7 @@ def grade(q: Question, answer: Answer, catalog: Catalog) -> Grade:
     for fact in q.facts:
         if compact(fact) not in said:
             problems.append(f"missing fact '{fact}'")
-    negative = bool(NEGATION.search(_first_clause(text).lower()))
+    negative = bool(NEGATION.search(opening(text).lower()))
     if q.polarity in ("yes", "no") and status == "answered" and negative != (q.polarity == "no"):
         problems.append(f"opens with {'no' if negative else 'yes'}, the catalog says {q.polarity}")
         # wrong either way; a false fact only when the right answer is not said anywhere

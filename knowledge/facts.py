@@ -113,12 +113,13 @@ def product_facts(catalog: Catalog, product: Product) -> list[Fact]:
 
 
 def _spec_fact(catalog: Catalog, product: Product, key: str, value: SpecValue, variant: Variant | None = None) -> Fact:
-    label = catalog.spec_label(key)
-    name = product.name
+    spoken = catalog.spec_label(key)
+    label, name = spoken, product.name
     if variant is not None:  # "NFC Edition NFC: yes", said of "SmartBand X2 NFC Edition"
         name = Text(zh=f"{name.get('zh')}{variant.name.get('zh')}", en=f"{name.get('en')} {variant.name.get('en')}")
-        label = Text(zh=f"{variant.name.get('zh')} {label.get('zh')}", en=f"{variant.name.get('en')} {label.get('en')}")
-    spoken = catalog.spec_label(key)
+        label = Text(
+            zh=f"{variant.name.get('zh')} {spoken.get('zh')}", en=f"{variant.name.get('en')} {spoken.get('en')}"
+        )
     return Fact(
         id=f"{product.id}/variant/{variant.id}/spec/{key}" if variant else f"{product.id}/spec/{key}",
         kind="spec",

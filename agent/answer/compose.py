@@ -8,7 +8,6 @@ as each is ready, so speech can start on the first one.
 
 from __future__ import annotations
 
-import re
 import threading
 import time
 from collections.abc import Iterator
@@ -16,7 +15,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from agent.answer.clauses import ClauseSplitter, split_text
-from agent.answer.grounding import NEGATION, GroundingCheck, spoken_numbers
+from agent.answer.grounding import NEGATION, GroundingCheck, opening, spoken_numbers
 from agent.answer.plan import Plan
 from agent.answer.replies import missing_note, statements
 from agent.answer.screening import screen
@@ -126,8 +125,7 @@ def covered(fact: Fact, lang: str, said: str) -> bool:
     heard = spoken_numbers(said) | {compact(said)}
     values_ok = all(a in heard or any(a in h for h in heard) for a in need)
     if fact.polarity is not None:
-        opening = re.split(r"[,，。.!！?？]", said, maxsplit=1)[0]
-        return values_ok and bool(NEGATION.search(opening.lower())) == (fact.polarity is False)
+        return values_ok and bool(NEGATION.search(opening(said).lower())) == (fact.polarity is False)
     if not need:
         return fact.kind not in ("faq", "policy", "description")
     return values_ok

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from agent.answer.plan import Plan
 from knowledge.catalog import Catalog
 from knowledge.resolve import ProductResolver
-from knowledge.text import CJK, compact, numbers
+from knowledge.text import CJK, NUMBER, compact, numbers
 
 CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
 CN_UNITS = {"十": 10, "百": 100, "千": 1000, "万": 10000}
@@ -78,16 +78,21 @@ def _canon(number: str) -> str:
     return number
 
 
-UNIT_AFTER = re.compile(r"(\d+(?:[.,]\d+)*)\s*([A-Za-z%°]+|[\u4e00-\u9fff])?")
+UNIT = re.compile(r"\s*([A-Za-z%°]+|[\u4e00-\u9fff])?")
+OPENING_END = re.compile(r"[,，。!！?？]|\.(?=\s|$)")  # "5.3" does not end a clause
+
+
+def opening(text: str) -> str:
+    """The first clause of an answer: where a listener hears its yes or no."""
+    return OPENING_END.split(text, maxsplit=1)[0]
 
 
 def units(text: str) -> dict[str, set[str]]:
     """For each number, the units written right after it ("65 W" -> {"65": {"w"}}; "14天" -> {"14": {"天"}})."""
     out: dict[str, set[str]] = {}
-    for m in UNIT_AFTER.finditer(text):
-        if m.start() and re.match(r"[A-Za-z0-9.]", text[m.start() - 1]):
-            continue  # "X2" is a name, not the number 2
-        out.setdefault(_canon(m.group(1).replace(",", "")), set()).add((m.group(2) or "").lower())
+    for m in NUMBER.finditer(text):
+        unit = UNIT.match(text, m.end())
+        out.setdefault(_canon(m.group(0).replace(",", "")), set()).add((unit.group(1) or "").lower() if unit else "")
     return out
 
 
