@@ -1,0 +1,1 @@
+"""Turn-taking: who is speaking, when a viewer's turn ends, and when the viewer talks over the agent."""
