@@ -163,7 +163,7 @@ def _recognizer(model: str | None, device: str, threads: int = 2, catalog: Path 
 
 
 def cmd_transcribe(args: argparse.Namespace) -> int:
-    from agent.asr.audio import AudioError, read_wav
+    from agent.audio import AudioError, read_wav
 
     try:
         audio = read_wav(args.file)

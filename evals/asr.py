@@ -10,7 +10,7 @@ import gzip
 from pathlib import Path
 from typing import Any
 
-from agent.asr.audio import read_wav
+from agent.audio import read_wav
 from agent.asr.recognizer import SpeechRecognizer
 from evals.stats import percentiles
 from evals.wer import error_rate

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from agent.asr.audio import AudioError, read_wav
+from agent.audio import AudioError, read_wav
 from agent.asr.weights import AsrModelError, resolve_whisper
 from evals.asr import asterisk_sentences
 from evals.wer import error_rate

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from agent.asr.audio import RATE
+from agent.audio import RATE
 from agent.asr.weights import resolve_whisper
 from knowledge.text import to_simplified
 

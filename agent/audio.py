@@ -1,4 +1,4 @@
-"""Audio in: WAV files and PCM to 16 kHz mono float32, or one clear error."""
+"""Audio at the edges of the agent: WAV files and raw PCM in and out, resampling, one clear error."""
 
 from __future__ import annotations
 
@@ -46,13 +46,31 @@ def read_wav(source: Path | bytes, max_seconds: float = MAX_SECONDS) -> np.ndarr
 
 
 def resample(samples: np.ndarray, rate: int, target: int = RATE) -> np.ndarray:
-    """Resample mono float audio; integer down-sampling is low-passed by averaging first."""
+    """Resample mono float audio with a proper anti-aliasing filter (soxr)."""
     if rate == target or len(samples) == 0:
         return samples.astype(np.float32)
-    if rate > target and rate % target == 0:
-        factor = rate // target
-        usable = len(samples) - len(samples) % factor
-        return samples[:usable].reshape(-1, factor).mean(axis=1).astype(np.float32)
-    duration = len(samples) / rate
-    positions = np.arange(int(duration * target)) / target
-    return np.interp(positions, np.arange(len(samples)) / rate, samples).astype(np.float32)
+    import soxr
+
+    return np.asarray(soxr.resample(samples.astype(np.float32), rate, target, quality="HQ"), dtype=np.float32)
+
+
+def to_pcm16(samples: np.ndarray) -> bytes:
+    """Float samples in [-1, 1] as little-endian 16-bit PCM (clipped)."""
+    return (np.clip(samples, -1.0, 1.0) * 32767.0).astype("<i2").tobytes()
+
+
+def from_pcm16(data: bytes) -> np.ndarray:
+    """Little-endian 16-bit PCM as float32 in [-1, 1]; a dangling odd byte is an error."""
+    if len(data) % 2:
+        raise AudioError(f"a PCM16 frame must have an even number of bytes, got {len(data)}")
+    return np.frombuffer(data, dtype="<i2").astype(np.float32) / 32768.0
+
+
+def write_wav(path: Path, samples: np.ndarray, rate: int) -> None:
+    """Mono float samples as a 16-bit PCM WAV file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with wave.open(str(path), "wb") as handle:
+        handle.setnchannels(1)
+        handle.setsampwidth(2)
+        handle.setframerate(rate)
+        handle.writeframes(to_pcm16(samples))
