@@ -10,8 +10,8 @@ import gzip
 from pathlib import Path
 from typing import Any
 
-from agent.audio import read_wav
 from agent.asr.recognizer import SpeechRecognizer
+from agent.audio import read_wav
 from evals.stats import percentiles
 from evals.wer import error_rate
 

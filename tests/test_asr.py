@@ -9,8 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from agent.audio import AudioError, read_wav
 from agent.asr.weights import AsrModelError, resolve_whisper
+from agent.audio import AudioError, read_wav
 from evals.asr import asterisk_sentences
 from evals.wer import error_rate
 

@@ -14,8 +14,8 @@ from typing import Any
 
 import numpy as np
 
-from agent.audio import RATE
 from agent.asr.weights import resolve_whisper
+from agent.audio import RATE
 from knowledge.text import to_simplified
 
 LANGUAGES = ("zh", "en")
