@@ -74,3 +74,30 @@ def write_wav(path: Path, samples: np.ndarray, rate: int) -> None:
         handle.setsampwidth(2)
         handle.setframerate(rate)
         handle.writeframes(to_pcm16(samples))
+
+
+def voiced_span(
+    samples: np.ndarray, rate: int, floor_db: float = -50.0, below_peak_db: float = 35.0
+) -> tuple[int, int]:
+    """First and one-past-last sample of the loud part of a recording ((0, 0) when all silent).
+
+    10 ms windows count as voiced when their level is above `floor_db` (dBFS) and within
+    `below_peak_db` of the loudest window: the known stimulus edges the benchmarks measure from.
+    """
+    hop = max(1, rate // 100)
+    usable = len(samples) - len(samples) % hop
+    if usable == 0:
+        return 0, 0
+    rms = np.sqrt(np.mean(np.square(samples[:usable].reshape(-1, hop), dtype=np.float64), axis=1))
+    level = 20 * np.log10(np.maximum(rms, 1e-9))
+    voiced = np.flatnonzero(level > max(floor_db, level.max() - below_peak_db))
+    if len(voiced) == 0:
+        return 0, 0
+    first, last = int(voiced[0]) * hop, int(voiced[-1] + 1) * hop
+    # refine to the sample inside the edge windows
+    threshold = 10 ** (max(floor_db, level.max() - below_peak_db) / 20)
+    loud = np.flatnonzero(np.abs(samples[first : first + hop]) > threshold)
+    first += int(loud[0]) if len(loud) else 0
+    tail = np.flatnonzero(np.abs(samples[last - hop : last]) > threshold)
+    last = last - hop + int(tail[-1]) + 1 if len(tail) else last
+    return first, last

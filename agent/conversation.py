@@ -1,0 +1,336 @@
+"""One conversation with one listener: its turn loop, its history and the trace of every turn.
+
+Data flows one way: viewer audio -> `TurnDetector` -> ASR -> `AnswerEngine` (clause by clause) ->
+`Speaker` -> `Playout` -> the transport. Control flows back only through `interrupt`, the one
+place that decides what a barge-in cancels. History is written from what the `Playout` reports
+as heard, so after a barge-in the agent never believes it said more than the viewer heard.
+
+The conversation does not own a clock or a socket: a transport calls `hear` with the viewer's
+audio as it arrives and `play` whenever it needs the next frame of agent audio, and receives
+transcripts and `clear` requests through `on_message`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import numpy as np
+
+from agent.answer.engine import Answer, AnswerEngine
+from agent.asr.recognizer import Transcript
+from agent.playout import Heard, Playout, Segment
+from agent.trace import TurnTrace
+from agent.turns.detector import (
+    InterruptionConfirmed,
+    InterruptionDismissed,
+    InterruptionStarted,
+    PartialAudio,
+    SpeechProbabilities,
+    SpeechStarted,
+    TurnDetector,
+    TurnEnded,
+    TurnEvent,
+)
+from agent.turns.options import TurnOptions
+from knowledge.text import compact
+
+log = logging.getLogger("livehost.conversation")
+
+# sounds that are not a question: fillers, backchannels, and what Whisper writes for near-silence
+NOT_A_QUESTION = {
+    compact(w)
+    for w in "嗯 嗯嗯 啊 哦 噢 呃 额 对 对对 好 好的 是 是的 嗯哼 um uh uh-huh mm mhm hmm ok okay yeah yes right "
+    "you thank you. thanks 谢谢 谢谢观看 字幕 请不吝点赞订阅转发打赏支持明镜与点点栏目".split()
+}
+
+
+class Recognizer(Protocol):
+    def transcribe(self, audio: np.ndarray, language: str | None = None) -> Transcript: ...
+
+
+class Synthesizer(Protocol):
+    rate: int
+
+    def synthesize(self, text: str, language: str) -> np.ndarray: ...
+
+
+@dataclass
+class Stages:
+    """The models a conversation uses; shared by all conversations of one host."""
+
+    recognizer: Recognizer
+    engine: AnswerEngine
+    speaker: Synthesizer
+    new_vad: Callable[[], SpeechProbabilities]  # each conversation has its own VAD state
+    completion: Callable[[np.ndarray], float] | None = None  # the end-of-turn model
+
+
+@dataclass
+class Message:
+    role: str  # viewer | agent
+    text: str
+    turn: int
+    interrupted: bool = False
+
+
+@dataclass
+class _Reply:
+    """The agent's answer to one turn while it is being produced and played."""
+
+    turn: TurnTrace
+    task: asyncio.Task[None] | None = None
+    cancel: threading.Event = field(default_factory=threading.Event)
+    queued: int = 0  # clauses handed to the playout and not yet fully played
+    produced: bool = False  # the engine has yielded its last clause
+    heard: list[str] = field(default_factory=list)
+    language: str = "en"
+    done: bool = False
+
+
+class Conversation:
+    def __init__(
+        self,
+        stages: Stages,
+        options: TurnOptions | None = None,
+        *,
+        on_message: Callable[[dict[str, Any]], None] | None = None,
+        on_stage: str | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ):
+        self.stages = stages
+        self.options = options or TurnOptions()
+        self.on_message = on_message or (lambda message: None)
+        self.on_stage = on_stage  # the product the seller is showing, if any
+        self.focus: str | None = None  # the product this conversation last talked about
+        self.clock = clock
+        self.detector = TurnDetector(stages.new_vad(), self.options, stages.completion)
+        self.playout = Playout(stages.speaker.rate, on_segment=self._on_segment, on_heard=self._on_heard)
+        self.history: list[Message] = []
+        self.turns: list[TurnTrace] = []
+        self._inbox: asyncio.Queue[tuple[np.ndarray, float] | None] = asyncio.Queue()
+        self._replies: dict[int, _Reply] = {}
+        self._current: _Reply | None = None
+        self._partial: asyncio.Task[None] | None = None
+        self._listening: asyncio.Task[None] | None = None
+        self.false_interruptions = 0
+
+    # ---- transport side -------------------------------------------------------------------
+    def start(self) -> None:
+        self._listening = asyncio.get_running_loop().create_task(self._listen())
+
+    def hear(self, samples: np.ndarray, at: float | None = None) -> None:
+        """Viewer audio (16 kHz mono float32) whose last sample arrived at clock time `at`."""
+        self._inbox.put_nowait((samples, self.clock() if at is None else at))
+
+    def play(self, n: int) -> np.ndarray:
+        """The next `n` samples of agent audio at `speaker.rate` (silence when it has nothing to say)."""
+        frame = self.playout.read(n)
+        self.detector.agent_speaking = self.playout.active
+        return frame
+
+    @property
+    def busy(self) -> bool:
+        """The agent is preparing or playing an answer, or the viewer is mid-turn."""
+        return self.detector.in_turn or self.playout.active or any(not r.done for r in self._replies.values())
+
+    async def close(self) -> None:
+        self.interrupt("closed")
+        for task in (self._listening, self._partial):
+            if task:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
+
+    # ---- listening --------------------------------------------------------------------------
+    async def _listen(self) -> None:
+        while True:
+            item = await self._inbox.get()
+            chunks = [item]
+            while not self._inbox.empty():  # catch up in one call after a slow step
+                chunks.append(self._inbox.get_nowait())
+            if any(c is None for c in chunks):
+                return
+            samples = np.concatenate([c[0] for c in chunks if c])
+            at = max(c[1] for c in chunks if c)
+            try:
+                events = await asyncio.to_thread(self.detector.feed, samples, at)
+            except Exception:  # a detector failure must not end the conversation
+                log.exception("turn detection failed on %d samples", len(samples))
+                continue
+            for event in events:
+                self._handle(event)
+
+    def _handle(self, event: TurnEvent) -> None:
+        now = self.clock()
+        if isinstance(event, SpeechStarted):
+            self.on_message({"type": "vad", "speaking": True})
+        elif isinstance(event, InterruptionStarted):
+            self.playout.pause()  # stop at once; whether it was a real interruption is decided later
+            if self._current:
+                self._current.turn.mark("interruption_onset", event.onset)
+                self._current.turn.mark("interruption_paused", now)
+        elif isinstance(event, InterruptionConfirmed):
+            self.interrupt("barge_in")
+        elif isinstance(event, InterruptionDismissed):
+            self.false_interruptions += 1
+            if self._current:
+                self._current.turn.events.pop("interruption_onset", None)
+                self._current.turn.events.pop("interruption_paused", None)
+            self.playout.resume()
+        elif isinstance(event, PartialAudio):
+            if self._partial is None or self._partial.done():
+                self._partial = asyncio.get_running_loop().create_task(self._transcribe_partial(event.audio))
+        elif isinstance(event, TurnEnded):
+            self._begin_turn(event, now)
+
+    async def _transcribe_partial(self, audio: np.ndarray) -> None:
+        try:
+            result = await asyncio.to_thread(self.stages.recognizer.transcribe, audio)
+        except Exception:
+            log.exception("partial transcript failed")
+            return
+        if result.text and self.detector.in_turn:
+            self.on_message({"type": "transcript", "role": "user", "text": result.text, "final": False})
+
+    # ---- answering --------------------------------------------------------------------------
+    def _begin_turn(self, ended: TurnEnded, now: float) -> None:
+        prefix = ""
+        previous = self._current
+        if previous and not previous.done:
+            if not previous.heard and previous.turn.transcript and not self.playout.active:
+                # the viewer went on talking before hearing anything: one question in two parts
+                prefix = previous.turn.transcript
+                self._drop_last_viewer_message(previous.turn.id)
+            self.interrupt("viewer_continued")
+        turn = TurnTrace(len(self.turns) + 1, end_reason=ended.reason, completion=ended.completion)
+        turn.mark("speech_start_vad", ended.onset)
+        turn.mark("speech_end_vad", ended.speech_end)
+        turn.mark("vad_end", now)
+        self.turns.append(turn)
+        reply = _Reply(turn)
+        reply.task = asyncio.get_running_loop().create_task(self._respond(reply, ended.audio, prefix))
+        self._replies[turn.id] = reply
+        self._current = reply
+
+    async def _respond(self, reply: _Reply, audio: np.ndarray, prefix: str) -> None:
+        turn = reply.turn
+        try:
+            heard = await asyncio.to_thread(self.stages.recognizer.transcribe, audio)
+            turn.mark("asr_final", self.clock())
+            text = f"{prefix} {heard.text}".strip() if prefix else heard.text
+            turn.transcript, turn.language = text, heard.language
+            if compact(text) in NOT_A_QUESTION or not compact(text):
+                turn.status = "ignored"
+                self._finish(reply)
+                return
+            self.on_message({"type": "transcript", "role": "user", "text": text, "final": True})
+            self.history.append(Message("viewer", text, turn.id))
+            await self._answer(reply, text)
+        except asyncio.CancelledError:
+            raise
+        except Exception as e:  # a failing model must cost this answer, never the conversation
+            log.exception("turn %d failed", turn.id)
+            turn.status = f"error: {e}"
+        reply.produced = True
+        self._finish_if_played(reply)
+
+    async def _answer(self, reply: _Reply, question: str) -> None:
+        turn, loop = reply.turn, asyncio.get_running_loop()
+        clauses: asyncio.Queue[tuple[Answer, Any] | None] = asyncio.Queue()
+        stage = self.on_stage or self.focus
+        start = self.clock()
+
+        def produce() -> None:
+            try:
+                for item in self.stages.engine.stream(question, stage, reply.cancel):
+                    loop.call_soon_threadsafe(clauses.put_nowait, item)
+            finally:
+                loop.call_soon_threadsafe(clauses.put_nowait, None)
+
+        producer = loop.create_task(asyncio.to_thread(produce))
+        answer: Answer | None = None
+        try:
+            while (item := await clauses.get()) is not None:
+                answer, clause = item
+                turn.mark("llm_first_sentence", self.clock())
+                reply.language = answer.plan.language
+                pcm = await asyncio.to_thread(self.stages.speaker.synthesize, clause.text, reply.language)
+                turn.mark("tts_first_audio", self.clock())
+                reply.queued += 1
+                self.playout.enqueue(turn.id, clause.text, reply.language, pcm)
+                self.detector.agent_speaking = True
+            await producer
+        finally:
+            reply.cancel.set()  # stops the engine (and its LLM) if this task was cancelled
+        if answer is None:
+            return
+        first_token = answer.timings_ms.get("llm_first_token") or answer.timings_ms.get("first_clause")
+        if first_token is not None:
+            turn.mark("llm_first_token", start + first_token / 1000)
+        turn.answer, turn.status, turn.language = answer.text, answer.plan.status, answer.plan.language
+        if answer.plan.status == "answered" and len(answer.plan.product_ids) == 1:
+            self.focus = answer.plan.product_ids[0]
+
+    def _on_segment(self, segment: Segment) -> None:
+        reply = self._replies.get(segment.answer_id)
+        if reply:
+            reply.turn.mark("audio_out_first", self.clock())
+        self.on_message({"type": "transcript", "role": "agent", "text": segment.text, "final": True})
+
+    def _on_heard(self, heard: Heard) -> None:
+        reply = self._replies.get(heard.answer_id)
+        if reply is None:
+            return
+        reply.heard.append(heard.text)
+        if heard.complete:
+            reply.queued -= 1
+            self._finish_if_played(reply)
+
+    def _finish_if_played(self, reply: _Reply) -> None:
+        if reply.produced and reply.queued <= 0 and not reply.done:
+            self._finish(reply)
+
+    def _finish(self, reply: _Reply, interrupted: bool = False) -> None:
+        """The answer is over (played, cut or empty): history gets exactly what was heard."""
+        if reply.done:
+            return
+        reply.done = True
+        joiner = "" if reply.language == "zh" else " "
+        reply.turn.heard = joiner.join(reply.heard)
+        reply.turn.interrupted = interrupted
+        if reply.turn.heard:
+            self.history.append(Message("agent", reply.turn.heard, reply.turn.id, interrupted))
+        self._replies.pop(reply.turn.id, None)
+
+    def interrupt(self, reason: str) -> None:
+        """The viewer talked over the agent (or left): the one place that decides what that cancels.
+
+        Cancelled: the answer being produced (ASR, engine and LLM, synthesis) and every unplayed
+        sample. Kept: the viewer's question, the part of the answer that was heard (in history, marked
+        interrupted), and the viewer's interrupting speech, which goes on to become the next turn.
+        """
+        for reply in list(self._replies.values()):
+            if reply.done:
+                continue
+            reply.cancel.set()
+            if reply.task:
+                reply.task.cancel()
+            reply.turn.mark("interrupted", self.clock())
+            if not reply.heard and not reply.turn.events.get("audio_out_first"):
+                reply.turn.status = reply.turn.status or "cancelled"
+        cut = self.playout.clear()  # reports the heard part of a cut clause through _on_heard
+        for reply in list(self._replies.values()):
+            self._finish(reply, interrupted=bool(cut) or reason == "barge_in")
+        self.detector.agent_speaking = False
+        self.on_message({"type": "clear", "reason": reason})
+
+    def _drop_last_viewer_message(self, turn_id: int) -> None:
+        if self.history and self.history[-1].role == "viewer" and self.history[-1].turn == turn_id:
+            self.history.pop()

@@ -1,0 +1,71 @@
+"""Playing a recorded viewer track into a conversation at its real pace, recording the agent's track.
+
+This is the offline transport behind `livehost talk`, `livehost converse` and the benchmark: the
+viewer's audio goes in frame by frame on the real clock, and every frame of agent audio that would
+have been played comes back placed at the moment it would have been heard. Both tracks therefore
+share one sample clock and any timing (voice-to-voice, barge-in stop) can be read off them exactly.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+
+import numpy as np
+
+from agent.audio import RATE, resample
+from agent.conversation import Conversation
+
+FRAME_MS = 20
+
+
+async def replay(
+    conversation: Conversation,
+    viewer: np.ndarray,
+    *,
+    tail_s: float = 1.0,
+    max_tail_s: float = 30.0,
+    viewer_next: Callable[[int, np.ndarray], np.ndarray | None] | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Feeds `viewer` (16 kHz float32) in real time; returns (viewer track, agent track at 16 kHz).
+
+    After the viewer's audio ends, silence is fed until the agent has been idle for `tail_s`, or
+    for `max_tail_s` at most. `viewer_next(frame_index, last_agent_frame)` may supply more viewer
+    audio on the fly (a scripted listener that reacts to the agent, e.g. interrupts it); it returns
+    the samples to append to the viewer track, or None.
+    """
+    clock = conversation.clock
+    step = RATE * FRAME_MS // 1000
+    out_step = conversation.playout.rate * FRAME_MS // 1000
+    viewer = viewer.astype(np.float32, copy=False)
+    heard: list[np.ndarray] = [np.zeros(out_step, dtype=np.float32)]  # a frame read at tick i plays after it
+    start = clock()
+    i, idle_frames, tail_frames = 0, 0, 0
+    while True:
+        if viewer_next is not None:
+            more = viewer_next(i, heard[-1])
+            if more is not None and len(more):  # it starts now, after any silence since the track ended
+                gap = np.zeros(max(0, i * step - len(viewer)), dtype=np.float32)
+                viewer = np.concatenate([viewer, gap, more.astype(np.float32)])
+        if i * step >= len(viewer):
+            tail_frames += 1
+            idle_frames = 0 if conversation.busy else idle_frames + 1
+            if idle_frames * FRAME_MS >= tail_s * 1000 or tail_frames * FRAME_MS >= max_tail_s * 1000:
+                break
+        frame = viewer[i * step : (i + 1) * step]
+        if len(frame) < step:
+            frame = np.concatenate([frame, np.zeros(step - len(frame), dtype=np.float32)])
+        due = start + (i + 1) * FRAME_MS / 1000
+        delay = due - clock()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        conversation.hear(frame, due)
+        heard.append(conversation.play(out_step))
+        i += 1
+        await asyncio.sleep(0)  # let the conversation's tasks run between frames
+    agent = np.concatenate(heard)
+    if conversation.playout.rate != RATE:
+        agent = resample(agent, conversation.playout.rate, RATE)
+    track = np.zeros(i * step, dtype=np.float32)
+    track[: min(len(viewer), len(track))] = viewer[: len(track)]
+    return track, agent[: len(track)]

@@ -1,0 +1,162 @@
+"""The turn loop with small fakes for the models: turns end, answers play, barge-in cuts, coughs don't.
+
+The answer engine is the real one on the sample catalog; the VAD, ASR and voice are fakes so the
+timing is exact: "speech" is a loud tone, a clause lasts 50 ms per character.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import numpy as np
+import pytest
+
+from agent.answer.engine import AnswerEngine
+from agent.asr.recognizer import Transcript
+from agent.audio import RATE, voiced_span
+from agent.conversation import Conversation, Stages
+from agent.replay import replay
+from agent.turns.options import TurnOptions
+
+QUESTION = "How long does the Band X2 battery last?"
+LONG_QUESTION = "What is the price of the RoboVac S7 and does it have a mop?"
+
+
+class LoudnessVAD:
+    window_ms = 32.0
+
+    def __init__(self) -> None:
+        self.rest = np.zeros(0, dtype=np.float32)
+
+    def feed(self, samples: np.ndarray) -> list[float]:
+        self.rest = np.concatenate([self.rest, samples])
+        n = len(self.rest) // 512
+        windows, self.rest = self.rest[: n * 512].reshape(n, 512), self.rest[n * 512 :]
+        return [1.0 if np.sqrt(np.mean(w**2)) > 0.02 else 0.0 for w in windows]
+
+    def reset(self) -> None:
+        self.rest = np.zeros(0, dtype=np.float32)
+
+
+class ScriptedEars:
+    def __init__(self, *texts: str):
+        self.texts = list(texts)
+        self.heard: list[float] = []
+
+    def transcribe(self, audio: np.ndarray, language: str | None = None) -> Transcript:
+        self.heard.append(len(audio) / RATE)
+        return Transcript(self.texts.pop(0) if self.texts else "", "en", 1.0, len(audio) / RATE * 1000, 1.0)
+
+
+class ToneVoice:
+    rate = RATE
+
+    def __init__(self) -> None:
+        self.said: list[str] = []
+
+    def synthesize(self, text: str, language: str) -> np.ndarray:
+        self.said.append(text)
+        t = np.arange(int(0.05 * len(text) * RATE)) / RATE
+        return (0.3 * np.sin(2 * np.pi * 220 * t)).astype(np.float32)
+
+
+def speech(seconds: float) -> np.ndarray:
+    t = np.arange(int(seconds * RATE)) / RATE
+    return (0.3 * np.sin(2 * np.pi * 150 * t) * (1 + 0.3 * np.sin(2 * np.pi * 3 * t))).astype(np.float32)
+
+
+def silence(seconds: float) -> np.ndarray:
+    return np.zeros(int(seconds * RATE), dtype=np.float32)
+
+
+def conversation(engine: AnswerEngine, ears: ScriptedEars, voice: ToneVoice, **options: float) -> Conversation:
+    stages = Stages(ears, engine, voice, LoudnessVAD, completion=lambda audio: 0.9)
+    conv = Conversation(stages, TurnOptions(**options))
+    conv.start()
+    return conv
+
+
+def first_sound_after(track: np.ndarray, start: int) -> int:
+    loud = np.flatnonzero(np.abs(track[start:]) > 0.01)
+    return start + int(loud[0]) if len(loud) else -1
+
+
+async def _one_turn(engine: AnswerEngine) -> tuple[Conversation, ToneVoice, np.ndarray, np.ndarray]:
+    ears, voice = ScriptedEars(QUESTION), ToneVoice()
+    conv = conversation(engine, ears, voice)
+    viewer, agent = await replay(conv, np.concatenate([silence(0.3), speech(1.0)]), tail_s=0.5)
+    await conv.close()
+    return conv, voice, viewer, agent
+
+
+def test_a_turn_is_answered_after_a_short_pause_and_history_holds_what_was_played(engine: AnswerEngine) -> None:
+    conv, voice, viewer, agent = asyncio.run(_one_turn(engine))
+    _, speech_end = voiced_span(viewer, RATE)
+    answer_start = first_sound_after(agent, speech_end)
+    assert answer_start > speech_end
+    # end-of-turn model says "complete" -> the turn ends after end_silence_ms, not max_end_silence_ms
+    assert (answer_start - speech_end) / RATE < 0.6
+    (turn,) = conv.turns
+    assert turn.status == "answered" and "14 days" in turn.answer and turn.end_reason == "complete"
+    assert [m.role for m in conv.history] == ["viewer", "agent"]
+    assert conv.history[1].text == turn.answer == turn.heard and not conv.history[1].interrupted
+    order = ["speech_end_vad", "vad_end", "asr_final", "llm_first_sentence", "tts_first_audio", "audio_out_first"]
+    times = [turn.events[e] for e in order]
+    assert times == sorted(times)
+    assert all(v is not None and v >= 0 for v in turn.timings_ms().values())
+
+
+async def _barge_in(engine: AnswerEngine, burst_s: float) -> tuple[Conversation, np.ndarray, np.ndarray, list[int]]:
+    ears = ScriptedEars(LONG_QUESTION, "And is the Band X2 waterproof?")
+    conv = conversation(engine, ears, ToneVoice())
+    onsets: list[int] = []
+    state = {"agent_frames": 0, "at": 0}
+
+    def listener(i: int, agent_frame: np.ndarray) -> np.ndarray | None:
+        if np.abs(agent_frame).max() > 0.01:
+            state["agent_frames"] += 1
+        if state["agent_frames"] == 40 and not onsets:  # 0.8 s into the answer
+            onsets.append(i * RATE // 50)  # 20 ms frames
+            return np.concatenate([speech(burst_s), silence(0.2)])
+        return None
+
+    viewer, agent = await replay(conv, np.concatenate([silence(0.2), speech(1.2)]), tail_s=0.6, viewer_next=listener)
+    await conv.close()
+    return conv, viewer, agent, onsets
+
+
+def test_barge_in_stops_the_agent_at_once_and_history_keeps_only_what_was_heard(engine: AnswerEngine) -> None:
+    conv, viewer, agent, onsets = asyncio.run(_barge_in(engine, 1.2))
+    (onset,) = onsets
+    onset = first_sound_after(viewer, onset)
+    # the agent is silent from shortly after the onset until its next answer begins
+    quiet_from = onset + int(0.25 * RATE)
+    next_answer = first_sound_after(agent, onset + int(1.2 * RATE))
+    assert np.abs(agent[quiet_from:next_answer]).max() < 0.01
+    first, second = conv.turns
+    assert first.interrupted and first.heard and len(first.heard) < len(first.answer)
+    assert first.answer.startswith(first.heard.rstrip(".,"))
+    agent_messages = [m for m in conv.history if m.role == "agent"]
+    assert agent_messages[0].text == first.heard and agent_messages[0].interrupted
+    assert second.transcript == "And is the Band X2 waterproof?" and second.status == "answered"
+    assert [m.role for m in conv.history] == ["viewer", "agent", "viewer", "agent"]
+
+
+def test_a_cough_pauses_the_agent_briefly_and_the_whole_answer_is_still_heard(engine: AnswerEngine) -> None:
+    conv, viewer, agent, onsets = asyncio.run(_barge_in(engine, 0.25))
+    (first,) = conv.turns  # the cough never became a turn
+    assert not first.interrupted and first.heard == first.answer
+    assert conv.false_interruptions == 1
+    assert [m.role for m in conv.history] == ["viewer", "agent"]
+
+
+@pytest.mark.parametrize("text", ["", "嗯", "uh-huh"])
+def test_a_backchannel_or_empty_transcript_is_not_a_question(engine: AnswerEngine, text: str) -> None:
+    async def run() -> Conversation:
+        conv = conversation(engine, ScriptedEars(text), ToneVoice())
+        await replay(conv, np.concatenate([silence(0.2), speech(0.6)]), tail_s=0.4)
+        await conv.close()
+        return conv
+
+    conv = asyncio.run(run())
+    assert [t.status for t in conv.turns] == ["ignored"] and conv.history == []
