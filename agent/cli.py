@@ -74,8 +74,35 @@ def _parser() -> argparse.ArgumentParser:
     faq.add_argument("--quiet", action="store_true", help="no per-question progress")
     faq.set_defaults(run=cmd_eval_faq)
 
-    serve = sub.add_parser("serve", help="run the agent: the ask page and the JSON API")
+    talk = sub.add_parser("talk", help="one spoken question from a WAV file, answered aloud into a WAV file")
+    _host_arguments(talk)
+    _voice_arguments(talk)
+    talk.add_argument("--in", dest="input", type=Path, required=True, help="the question (PCM WAV, any rate)")
+    talk.add_argument("--out", type=Path, required=True, help="where to write the spoken answer (WAV)")
+    talk.add_argument("--json", action="store_true", help="print transcript, language, answer, status, timings_ms")
+    talk.set_defaults(run=cmd_talk)
+
+    conv = sub.add_parser("converse", help="replay a whole viewer track in real time; write the agent's track")
+    _host_arguments(conv)
+    _voice_arguments(conv)
+    conv.add_argument("--in", dest="input", type=Path, required=True, help="the viewer's track (PCM WAV)")
+    conv.add_argument("--out", type=Path, required=True, help="the agent's track, time-aligned with it (16 kHz WAV)")
+    conv.add_argument("--json", action="store_true", help="print every turn with its trace and timings")
+    conv.set_defaults(run=cmd_converse)
+
+    bench = sub.add_parser("bench", help="spoken-turn benchmark: voice-to-voice, stages, barge-in stop latency")
+    _host_arguments(bench)
+    _voice_arguments(bench)
+    bench.add_argument("--turns", type=int, default=30, help="clean question turns (half zh, half en)")
+    bench.add_argument("--barge-ins", type=int, default=30, help="answers talked over (every third: only a sound)")
+    bench.add_argument("--out", type=Path, default=Path("reports/bench"), help="folder for report.json and report.md")
+    bench.add_argument("--quiet", action="store_true", help="no progress line")
+    bench.set_defaults(run=cmd_bench)
+
+    serve = sub.add_parser("serve", help="run the agent: the ask page, the JSON API and the /ws/pcm voice endpoint")
     _host_arguments(serve)
+    _voice_arguments(serve)
+    serve.add_argument("--no-voice", action="store_true", help="text only: do not load the speech models")
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     serve.add_argument("--port", type=int, default=8080)
     serve.set_defaults(run=cmd_serve)
@@ -97,6 +124,126 @@ def _host_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--model", help="LLM: packaged name, local HF directory, .gguf file or hub id")
     p.add_argument("--device", default="cpu", help="cpu or cuda")
     p.add_argument("--threads", type=int, help="CPU threads for the model (default: all cores)")
+
+
+def _voice_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--asr-model", help="Whisper: packaged:base (default), packaged:tiny.en, a CTranslate2 dir or a name"
+    )
+    p.add_argument(
+        "--turn-model", help="end-of-turn model: a local .onnx, or 'off' for pauses only (default: smart-turn)"
+    )
+
+
+def _voice(args: argparse.Namespace, host: Any) -> Any:
+    from agent.voice import VoiceModels, VoiceOptions
+
+    options = VoiceOptions(asr_model=args.asr_model, turn_model=args.turn_model, device=args.device)
+    try:
+        voice = VoiceModels(options, host.catalog.current.catalog)
+    except Exception as e:  # a missing or broken model file: one sentence, no traceback
+        raise UserError(f"the voice models could not be loaded: {e}") from None
+    voice.warm()
+    return voice
+
+
+def _viewer_audio(path: Path) -> Any:
+    from agent.audio import AudioError, read_wav
+
+    try:
+        return read_wav(path)
+    except AudioError as e:
+        raise UserError(str(e)) from None
+
+
+def cmd_talk(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from agent.audio import write_wav
+    from agent.recorded import answer_audio, converse, talk_report
+
+    audio = _viewer_audio(args.input)
+    host = _host(args)
+    voice = _voice(args, host)
+    conversation, recording, measured = asyncio.run(converse(voice.stages(host.engine, 24000), audio))
+    report = talk_report(measured, recording)
+    write_wav(args.out, answer_audio(recording), recording.agent_rate)
+    if args.json:
+        print(json.dumps(report, ensure_ascii=False, indent=2))
+    else:
+        print(f"viewer ({report['language']}): {report['transcript']}")
+        print(f"agent ({report['status']}): {report['answer']}")
+        v2v = report["timings_ms"].get("voice_to_voice")
+        print(f"voice-to-voice: {v2v} ms; wrote {args.out}")
+    return 0
+
+
+def cmd_converse(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from agent.audio import RATE, resample, write_wav
+    from agent.recorded import converse
+
+    audio = _viewer_audio(args.input)
+    host = _host(args)
+    voice = _voice(args, host)
+    conversation, recording, measured = asyncio.run(converse(voice.stages(host.engine, RATE), audio))
+    write_wav(args.out, resample(recording.agent, recording.agent_rate, RATE), RATE)
+    if args.json:
+        history = [m.__dict__ for m in conversation.history]
+        turns = [m.to_json() for m in measured]
+        print(
+            json.dumps(
+                {"turns": turns, "history": history, "false_interruptions": conversation.false_interruptions},
+                ensure_ascii=False,
+                indent=2,
+            )
+        )
+    else:
+        for m in measured:
+            t = m.timings_ms()
+            cut = " (interrupted)" if m.trace.interrupted else ""
+            print(f"[{m.trace.id}] viewer: {m.trace.transcript}")
+            print(f"    agent{cut}: {m.trace.heard or '-'}  [voice-to-voice {t.get('voice_to_voice')} ms]")
+        print(f"wrote {args.out}")
+    return 0
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from agent.audio import RATE, AudioError, read_wav
+    from agent.tts.speaker import Speaker
+    from evals import voice as bench
+
+    host = _host(args)
+    voice = _voice(args, host)
+    viewer_voice = Speaker(voice.speaker.voices, RATE)
+    questions = bench.pick_questions(host.catalog.current.catalog, args.turns)
+    noise_path = Path(".cache/testdata/alsa/usr/share/sounds/alsa/Noise.wav")
+    try:
+        noise = read_wav(noise_path) if noise_path.exists() else None
+    except AudioError:
+        noise = None
+    report = asyncio.run(
+        bench.run_bench(
+            voice.stages(host.engine, RATE), viewer_voice.synthesize, questions, args.barge_ins, noise, not args.quiet
+        )
+    )
+    report["meta"] = bench.meta(
+        args.device,
+        {"composer": host.composer_note, "asr_model": args.asr_model or "packaged:base", "turn_model": args.turn_model},
+    )
+    json_path, md_path = bench.write(report, args.out)
+    v2v, stop = report["voice_to_voice_ms"], report["barge_in"]["stop_ms"]
+    print(
+        f"voice-to-voice p50/p90/p95 {v2v['p50']}/{v2v['p90']}/{v2v['p95']} ms over {v2v['n']} turns; "
+        f"barge-in stop p50/p95 {stop['p50']}/{stop['p95']} ms, yield rate {report['barge_in']['yield_rate']}, "
+        f"false yields {report['barge_in']['false_yields']}/{report['barge_in']['distractions']}; "
+        f"answer accuracy {report['answer_accuracy']}"
+    )
+    print(f"wrote {json_path} and {md_path}")
+    return 0
 
 
 def _host(args: argparse.Namespace) -> Any:
@@ -238,11 +385,14 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from agent.server import create_app
 
     host = _host(args)
+    voice = None if args.no_voice else _voice(args, host)
     token = os.environ.get("LIVEHOST_ADMIN_TOKEN")
-    app = create_app(host, token)
+    app = create_app(host, token, voice=voice)
     shown = "localhost" if args.host in ("127.0.0.1", "0.0.0.0") else args.host
     print(f"livehost is answering from {host.catalog.path}; answers: {host.composer_note}")
     print(f"open http://{shown}:{args.port}/")
+    if voice:
+        print(f"voice: ws://{shown}:{args.port}/ws/pcm (16-bit mono PCM, 16 kHz unless ?sample_rate=N)")
     print(f"host token for /api/catalog/reload: {app.state.admin_token}", flush=True)
     uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
     return 0

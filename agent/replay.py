@@ -10,13 +10,49 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 
-from agent.audio import RATE, resample
+from agent.audio import RATE
 from agent.conversation import Conversation
 
 FRAME_MS = 20
+AUDIBLE = 10 ** (-50 / 20)  # a sample above -50 dBFS is agent speech, below is silence
+
+
+@dataclass(frozen=True)
+class Recording:
+    """Both sides of a replayed conversation on one clock: sample 0 of each track is clock time `start`."""
+
+    viewer: np.ndarray  # 16 kHz
+    agent: np.ndarray  # at `agent_rate`
+    agent_rate: int
+    start: float
+
+    def viewer_time(self, sample: int) -> float:
+        """Clock time at which a viewer sample reached the agent (its 20 ms frame was delivered whole)."""
+        step = RATE * FRAME_MS // 1000
+        return self.start + -(-sample // step) * FRAME_MS / 1000
+
+    def agent_time(self, sample: int) -> float:
+        return self.start + sample / self.agent_rate
+
+    def agent_sample(self, at: float) -> int:
+        return max(0, int(round((at - self.start) * self.agent_rate)))
+
+    def first_heard(self, after: float, before: float | None = None) -> float | None:
+        """Clock time of the first audible agent sample in [after, before)."""
+        end = len(self.agent) if before is None else self.agent_sample(before)
+        loud = np.flatnonzero(np.abs(self.agent[self.agent_sample(after) : end]) > AUDIBLE)
+        return self.agent_time(self.agent_sample(after) + int(loud[0])) if len(loud) else None
+
+    def last_heard(self, after: float, before: float | None = None) -> float | None:
+        """Clock time just after the last audible agent sample in [after, before)."""
+        begin = self.agent_sample(after)
+        end = len(self.agent) if before is None else self.agent_sample(before)
+        loud = np.flatnonzero(np.abs(self.agent[begin:end]) > AUDIBLE)
+        return self.agent_time(begin + int(loud[-1]) + 1) if len(loud) else None
 
 
 async def replay(
@@ -26,8 +62,8 @@ async def replay(
     tail_s: float = 1.0,
     max_tail_s: float = 30.0,
     viewer_next: Callable[[int, np.ndarray], np.ndarray | None] | None = None,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Feeds `viewer` (16 kHz float32) in real time; returns (viewer track, agent track at 16 kHz).
+) -> Recording:
+    """Feeds `viewer` (16 kHz float32) in real time; returns both tracks as they were heard.
 
     After the viewer's audio ends, silence is fed until the agent has been idle for `tail_s`, or
     for `max_tail_s` at most. `viewer_next(frame_index, last_agent_frame)` may supply more viewer
@@ -63,9 +99,6 @@ async def replay(
         heard.append(conversation.play(out_step))
         i += 1
         await asyncio.sleep(0)  # let the conversation's tasks run between frames
-    agent = np.concatenate(heard)
-    if conversation.playout.rate != RATE:
-        agent = resample(agent, conversation.playout.rate, RATE)
     track = np.zeros(i * step, dtype=np.float32)
     track[: min(len(viewer), len(track))] = viewer[: len(track)]
-    return track, agent[: len(track)]
+    return Recording(track, np.concatenate(heard)[: i * out_step], conversation.playout.rate, start)

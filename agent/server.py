@@ -1,6 +1,6 @@
-"""The agent's HTTP server: an ask page, a JSON answer API and catalog administration.
+"""The agent's HTTP server: an ask page, a JSON answer API, the voice endpoint and catalog administration.
 
-Text in, text out for now; the voice endpoint (/ws/pcm) and the WebRTC room build on the same
+`/ws/pcm` holds spoken conversations (see agent/pcm_socket.py); the WebRTC room builds on the same
 `Host`. Every malformed request gets a 4xx with a reason, and no viewer input can stop the server.
 """
 
@@ -15,16 +15,19 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import Depends, FastAPI, Header, HTTPException, Request
+from fastapi import Depends, FastAPI, Header, HTTPException, Request, WebSocket
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse
 from pydantic import BaseModel, Field
 
 from agent.host import Host
+from agent.pcm_socket import RATES, parse_rate, pcm_conversation
+from agent.voice import SerialEngine, VoiceModels
 
 log = logging.getLogger("livehost.server")
 PAGES = Path(__file__).parent / "pages"
 MAX_QUESTION_CHARS = 500
+MAX_CONVERSATIONS = 8  # spoken conversations at once; each costs ASR and TTS time on a shared CPU
 
 
 class AskRequest(BaseModel):
@@ -59,7 +62,9 @@ def _mtime(path: Path) -> float | None:
         return None
 
 
-def create_app(host: Host, admin_token: str | None = None, watch_interval: float | None = 2.0) -> FastAPI:
+def create_app(
+    host: Host, admin_token: str | None = None, watch_interval: float | None = 2.0, voice: VoiceModels | None = None
+) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         watcher = asyncio.create_task(watch_catalog(host, watch_interval)) if watch_interval else None
@@ -70,7 +75,8 @@ def create_app(host: Host, admin_token: str | None = None, watch_interval: float
     app = FastAPI(title="livehost", version="0.1.0", lifespan=lifespan)
     token = admin_token or secrets.token_urlsafe(18)
     app.state.host, app.state.admin_token = host, token
-    answering = asyncio.Lock()  # one model, one answer at a time
+    engine = SerialEngine(host.engine)  # one model, one answer at a time, for text and voice alike
+    conversations: set[WebSocket] = set()
 
     def require_host(authorization: Annotated[str | None, Header()] = None) -> None:
         given = (authorization or "").removeprefix("Bearer ").strip()
@@ -98,6 +104,8 @@ def create_app(host: Host, admin_token: str | None = None, watch_interval: float
             "catalog": str(host.catalog.path),
             "catalog_problems": [str(p) for p in host.catalog.last_problems],
             "answers": host.composer_note,
+            "voice": voice is not None,
+            "conversations": len(conversations),
         }
 
     @app.get("/api/products")
@@ -111,8 +119,7 @@ def create_app(host: Host, admin_token: str | None = None, watch_interval: float
             raise HTTPException(422, "question: is empty")
         if body.product and not host.catalog.current.catalog.has_product(body.product):
             raise HTTPException(404, f"product '{body.product}' is not in the catalog")
-        async with answering:
-            answer = await asyncio.to_thread(host.engine.answer, body.question, body.product)
+        answer = await asyncio.to_thread(engine.answer, body.question, body.product)
         return answer.to_json()
 
     @app.post("/api/catalog/reload", dependencies=[Depends(require_host)])
@@ -123,5 +130,30 @@ def create_app(host: Host, admin_token: str | None = None, watch_interval: float
                 {"ok": False, "kept": str(host.catalog.path), "problems": [str(p) for p in problems]}, status_code=400
             )
         return JSONResponse({"ok": True, "catalog": str(host.catalog.path)})
+
+    @app.websocket("/ws/pcm")
+    async def pcm(socket: WebSocket) -> None:
+        await socket.accept()
+        rate, product = parse_rate(socket.query_params.get("sample_rate")), socket.query_params.get("product")
+        problem = None
+        if voice is None:
+            problem = "this server runs without voice (started with --no-voice)"
+        elif rate is None:
+            problem = f"sample_rate must be one of {', '.join(map(str, RATES))}"
+        elif product and not host.catalog.current.catalog.has_product(product):
+            problem = f"product '{product}' is not in the catalog"
+        elif len(conversations) >= MAX_CONVERSATIONS:
+            problem = f"the agent already holds {MAX_CONVERSATIONS} spoken conversations; try again later"
+        if problem or voice is None or rate is None:
+            await socket.send_json({"type": "error", "error": problem})
+            await socket.close(code=1008, reason=(problem or "")[:120])
+            return
+        conversations.add(socket)
+        try:
+            await pcm_conversation(socket, lambda r: voice.stages(engine, r), product, rate)
+        except Exception:  # a broken connection ends that conversation, never the server
+            log.exception("spoken conversation failed")
+        finally:
+            conversations.discard(socket)
 
     return app

@@ -84,7 +84,8 @@ def first_sound_after(track: np.ndarray, start: int) -> int:
 async def _one_turn(engine: AnswerEngine) -> tuple[Conversation, ToneVoice, np.ndarray, np.ndarray]:
     ears, voice = ScriptedEars(QUESTION), ToneVoice()
     conv = conversation(engine, ears, voice)
-    viewer, agent = await replay(conv, np.concatenate([silence(0.3), speech(1.0)]), tail_s=0.5)
+    rec = await replay(conv, np.concatenate([silence(0.3), speech(1.0)]), tail_s=0.5)
+    viewer, agent = rec.viewer, rec.agent
     await conv.close()
     return conv, voice, viewer, agent
 
@@ -120,7 +121,8 @@ async def _barge_in(engine: AnswerEngine, burst_s: float) -> tuple[Conversation,
             return np.concatenate([speech(burst_s), silence(0.2)])
         return None
 
-    viewer, agent = await replay(conv, np.concatenate([silence(0.2), speech(1.2)]), tail_s=0.6, viewer_next=listener)
+    rec = await replay(conv, np.concatenate([silence(0.2), speech(1.2)]), tail_s=0.6, viewer_next=listener)
+    viewer, agent = rec.viewer, rec.agent
     await conv.close()
     return conv, viewer, agent, onsets
 

@@ -1,0 +1,129 @@
+"""The raw-PCM WebSocket endpoint (`/ws/pcm`): one connection, one conversation.
+
+The protocol of `shared/docs/latency.md`, which tools nobody here wrote (voicebench) speak:
+binary messages are 16-bit little-endian mono PCM both ways (16 kHz unless the client says
+otherwise); the agent also sends JSON text messages: `{"type": "clear"}` when a barge-in drops
+unplayed audio, and `{"type": "transcript", "role": "user"|"agent", "text": ..., "final": ...}`.
+The client may first send `{"type": "start", "sample_rate": N}` (or put `?sample_rate=N` in the
+URL). Agent audio is sent at its real pace, one 20 ms frame at a time, only while it speaks.
+Anything malformed gets an `{"type": "error", "error": ...}` message and is dropped; the
+conversation goes on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import time
+from collections.abc import Callable
+from typing import Any
+
+from fastapi import WebSocket, WebSocketDisconnect
+
+from agent.audio import RATE, AudioError, from_pcm16, resample, to_pcm16
+from agent.conversation import Conversation, Stages
+
+log = logging.getLogger("livehost.pcm")
+RATES = (8000, 16000, 24000, 44100, 48000)
+FRAME_MS = 20
+MAX_MESSAGE_BYTES = 96000  # one second of 48 kHz audio; real clients send 10-100 ms frames
+
+
+async def pcm_conversation(
+    socket: WebSocket, stages_for: Callable[[int], Stages], on_stage: str | None = None, rate: int = RATE
+) -> Conversation | None:
+    """Runs one conversation over an accepted WebSocket until the client leaves; returns it.
+
+    The conversation starts with the first audio message, at the rate the client asked for by then.
+    """
+    outbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+    conversation: Conversation | None = None
+    sender: asyncio.Task[None] | None = None
+
+    async def send_audio(conversation: Conversation, rate: int) -> None:
+        step = rate * FRAME_MS // 1000
+        start, i = time.monotonic(), 0
+        while True:
+            i += 1
+            delay = start + i * FRAME_MS / 1000 - time.monotonic()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            elif delay < -0.2:  # fell behind (a stalled loop): restart the schedule rather than burst
+                start, i = time.monotonic(), 0
+            while not outbox.empty():
+                await socket.send_text(json.dumps(outbox.get_nowait(), ensure_ascii=False))
+            speaking = conversation.playout.active and not conversation.playout.paused
+            frame = conversation.play(step)
+            if speaking:
+                await socket.send_bytes(to_pcm16(frame))
+
+    async def error(message: str) -> None:
+        await socket.send_text(json.dumps({"type": "error", "error": message}))
+
+    try:
+        while True:
+            message = await socket.receive()
+            if message["type"] == "websocket.disconnect":
+                break
+            data, text = message.get("bytes"), message.get("text")
+            if text is not None:
+                try:
+                    asked = _control(text)
+                except ValueError as e:
+                    await error(str(e))
+                    continue
+                if asked and conversation is not None and asked != rate:
+                    await error("sample_rate cannot change once audio has started")
+                elif asked:
+                    rate = asked
+                continue
+            if data is None:
+                continue
+            if len(data) > MAX_MESSAGE_BYTES:
+                await error(f"an audio message of {len(data)} bytes is over the {MAX_MESSAGE_BYTES} byte limit")
+                continue
+            try:
+                samples = from_pcm16(data)
+            except AudioError as e:
+                await error(str(e))
+                continue
+            if conversation is None:
+                conversation = Conversation(stages_for(rate), on_message=outbox.put_nowait, on_stage=on_stage)
+                conversation.start()
+                sender = asyncio.create_task(send_audio(conversation, rate))
+            conversation.hear(resample(samples, rate, RATE) if rate != RATE else samples)
+    except WebSocketDisconnect:
+        pass
+    finally:
+        if sender is not None:
+            sender.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await sender
+        if conversation is not None:
+            await conversation.close()
+    return conversation
+
+
+def _control(text: str) -> int | None:
+    """A client's JSON control message: the sample rate it asks for, if any; ValueError when malformed."""
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError:
+        raise ValueError("text messages must be JSON") from None
+    if not isinstance(data, dict):
+        raise ValueError("a control message must be a JSON object")
+    if "sample_rate" not in data:
+        return None  # other messages (e.g. a client's own transcript) are ignored
+    rate = data["sample_rate"]
+    if rate not in RATES:
+        raise ValueError(f"sample_rate {rate!r} is not supported (one of {', '.join(map(str, RATES))})")
+    return int(rate)
+
+
+def parse_rate(value: str | None) -> int | None:
+    """The `?sample_rate=` of the URL, or None when it is not a supported rate."""
+    if value is None:
+        return RATE
+    return int(value) if value.isdigit() and int(value) in RATES else None
