@@ -33,7 +33,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["DEFAULT_MODEL", "ModelError", "cache_root", "resolve_model", "packaged_gguf_path"]
+__all__ = ["DEFAULT_MODEL", "ModelError", "cache_root", "chmod_default", "file_lock", "packaged_gguf_path", "resolve_model"]
 
 DEFAULT_MODEL = "packaged:qwen2.5-0.5b-instruct"
 
@@ -224,7 +224,7 @@ def _assemble_packaged(key: str, spec: _PackagedModel, root: Path) -> Path:
     if dest.is_file() and dest.stat().st_size == total:
         return dest
     dest.parent.mkdir(parents=True, exist_ok=True)
-    with _file_lock(dest.parent / f".{key}.gguf.lock"):
+    with file_lock(dest.parent / f".{key}.gguf.lock"):
         if dest.is_file() and dest.stat().st_size == total:
             return dest
         for stale in dest.parent.glob(f".{key}.*.gguf.tmp"):  # left by a killed assembly
@@ -242,7 +242,7 @@ def _assemble_packaged(key: str, spec: _PackagedModel, root: Path) -> Path:
             if tmp.stat().st_size != total:
                 raise ModelError(f"Assembling packaged:{key} wrote {tmp.stat().st_size} bytes instead of {total}.")
             _check_gguf(tmp, expected_size=total)
-            _chmod_default(tmp, 0o666)
+            chmod_default(tmp, 0o666)
             os.replace(tmp, dest)
         finally:
             with contextlib.suppress(FileNotFoundError):
@@ -275,7 +275,7 @@ def _is_complete(out_dir: Path) -> bool:
 
 def _convert_cached(gguf_path: Path, out_dir: Path, root: Path, info: dict) -> Path:
     out_dir.parent.mkdir(parents=True, exist_ok=True)
-    with _file_lock(out_dir.parent / f".{out_dir.name}.lock"):
+    with file_lock(out_dir.parent / f".{out_dir.name}.lock"):
         if _is_complete(out_dir):
             return out_dir
         # leftovers of killed conversions, and an incomplete destination, are garbage
@@ -289,9 +289,9 @@ def _convert_cached(gguf_path: Path, out_dir: Path, root: Path, info: dict) -> P
             _convert_gguf(gguf_path, tmp_dir)
             meta = dict(info, conversion_version=_CONVERSION_VERSION, seconds=round(time.monotonic() - t0, 1))
             (tmp_dir / _DONE_MARKER).write_text(json.dumps(meta, indent=2), encoding="utf-8")
-            _chmod_default(tmp_dir, 0o777)
+            chmod_default(tmp_dir, 0o777)
             for f in tmp_dir.iterdir():
-                _chmod_default(f, 0o666)
+                chmod_default(f, 0o666)
             os.replace(tmp_dir, out_dir)
         except ModelError:
             raise
@@ -356,7 +356,7 @@ def _convert_gguf(gguf_path: Path, out_dir: Path) -> None:
         raise ModelError(f"Saving the converted model into {out_dir} produced no config.json/safetensors.")
 
 
-def _chmod_default(path: Path, mode: int) -> None:
+def chmod_default(path: Path, mode: int) -> None:
     """mkstemp/mkdtemp create private (0600/0700) entries; give them the usual umask-based mode."""
     umask = os.umask(0)
     os.umask(umask)
@@ -365,7 +365,7 @@ def _chmod_default(path: Path, mode: int) -> None:
 
 
 @contextlib.contextmanager
-def _file_lock(lock_path: Path) -> Iterator[None]:
+def file_lock(lock_path: Path) -> Iterator[None]:
     """Exclusive inter-process lock (fcntl); a no-op where fcntl is unavailable."""
     lock_path.parent.mkdir(parents=True, exist_ok=True)
     try:
