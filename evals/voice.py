@@ -156,7 +156,7 @@ async def run_bench(
 def summarize(conversation: Conversation, recording: Recording, cues: list[Cue]) -> dict[str, Any]:
     measured = measure(conversation, recording)
     by_id = {m.trace.id: m for m in measured}
-    rows = []
+    rows: list[dict[str, Any]] = []
     for cue in cues:
         if cue.start is None:
             continue

@@ -33,7 +33,15 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["DEFAULT_MODEL", "ModelError", "cache_root", "chmod_default", "file_lock", "packaged_gguf_path", "resolve_model"]
+__all__ = [
+    "DEFAULT_MODEL",
+    "ModelError",
+    "cache_root",
+    "chmod_default",
+    "file_lock",
+    "packaged_gguf_path",
+    "resolve_model",
+]
 
 DEFAULT_MODEL = "packaged:qwen2.5-0.5b-instruct"
 
