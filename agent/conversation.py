@@ -85,6 +85,7 @@ class _Reply:
     """The agent's answer to one turn while it is being produced and played."""
 
     turn: TurnTrace
+    audio: np.ndarray  # the viewer's speech this answers
     task: asyncio.Task[None] | None = None
     cancel: threading.Event = field(default_factory=threading.Event)
     queued: int = 0  # clauses handed to the playout and not yet fully played
@@ -201,30 +202,32 @@ class Conversation:
 
     # ---- answering --------------------------------------------------------------------------
     def _begin_turn(self, ended: TurnEnded, now: float) -> None:
-        prefix = ""
+        audio, onset = ended.audio, ended.onset
         previous = self._current
         if previous and not previous.done:
-            if not previous.heard and previous.turn.transcript and not self.playout.active:
+            if not previous.heard and not self.playout.active:
                 # the viewer went on talking before hearing anything: one question in two parts
-                prefix = previous.turn.transcript
+                audio = np.concatenate([previous.audio, audio])
+                onset = previous.turn.events.get("speech_start_vad", onset)
+                previous.turn.status = "merged"
                 self._drop_last_viewer_message(previous.turn.id)
             self.interrupt("viewer_continued")
         turn = TurnTrace(len(self.turns) + 1, end_reason=ended.reason, completion=ended.completion)
-        turn.mark("speech_start_vad", ended.onset)
+        turn.mark("speech_start_vad", onset)
         turn.mark("speech_end_vad", ended.speech_end)
         turn.mark("vad_end", now)
         self.turns.append(turn)
-        reply = _Reply(turn)
-        reply.task = asyncio.get_running_loop().create_task(self._respond(reply, ended.audio, prefix))
+        reply = _Reply(turn, audio=audio)
+        reply.task = asyncio.get_running_loop().create_task(self._respond(reply))
         self._replies[turn.id] = reply
         self._current = reply
 
-    async def _respond(self, reply: _Reply, audio: np.ndarray, prefix: str) -> None:
+    async def _respond(self, reply: _Reply) -> None:
         turn = reply.turn
         try:
-            heard = await asyncio.to_thread(self.stages.recognizer.transcribe, audio)
+            heard = await asyncio.to_thread(self.stages.recognizer.transcribe, reply.audio)
             turn.mark("asr_final", self.clock())
-            text = f"{prefix} {heard.text}".strip() if prefix else heard.text
+            text = heard.text
             turn.transcript, turn.language = text, heard.language
             if compact(text) in NOT_A_QUESTION or not compact(text):
                 turn.status = "ignored"

@@ -102,7 +102,7 @@ async def converse(
 
 def talk_report(measured: list[Measured], recording: Recording) -> dict[str, Any]:
     """One question's result: the answered turn (the last one with words) and its timings."""
-    spoken = [m for m in measured if m.trace.status not in ("ignored", "cancelled")] or measured
+    spoken = [m for m in measured if m.trace.status not in ("ignored", "cancelled", "merged")] or measured
     if not spoken:
         return {"transcript": "", "language": None, "answer": "", "status": "no_speech", "timings_ms": {}}
     main = spoken[-1]

@@ -30,7 +30,7 @@ class TurnTrace:
     language: str = ""
     answer: str = ""  # everything the agent prepared to say
     heard: str = ""  # what was actually played to the viewer
-    status: str = ""  # answered | unknown | declined | ignored (no words) | cancelled
+    status: str = ""  # answered | unknown | declined | ignored (no words) | cancelled | merged (into the next turn)
     interrupted: bool = False
     end_reason: str = ""  # complete | pause | max_length
     completion: float | None = None

@@ -3,11 +3,18 @@
 The language is detected per turn among the two the host speaks, so the answer comes back in the
 viewer's language. The catalog's product names are given to the decoder as hot words, and Chinese
 output is mapped to simplified characters (Whisper often writes traditional ones).
+
+A turn costs one Whisper encoder pass: the first 30 s window is encoded once, the language is read
+from that encoder output, and faster-whisper's own decoding loop (`generate_segments`) starts from
+it. `WhisperModel.transcribe` would encode the window twice, once to detect the language and once
+to decode. Audio longer than 30 s is decoded the same way; later windows are encoded as usual.
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import inspect
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -19,6 +26,9 @@ from agent.audio import RATE
 from knowledge.text import to_simplified
 
 LANGUAGES = ("zh", "en")
+# Decoding settings that differ from faster-whisper's transcribe() defaults (vad_filter is off there too).
+# One greedy pass at temperature 0: the fallback retries at higher temperatures cost seconds per turn.
+DECODING: dict[str, Any] = {"beam_size": 1, "condition_on_previous_text": False, "temperature": 0.0}
 
 
 @dataclass(frozen=True)
@@ -48,19 +58,33 @@ class SpeechRecognizer:
         self.multilingual = bool(self.model.model.is_multilingual)
         self.vocabulary = vocabulary or {}
 
-    def transcribe(self, audio: np.ndarray, language: str | None = None) -> Transcript:
-        """Transcribe 16 kHz mono float32 audio; `language` skips detection."""
+    def transcribe(self, audio: np.ndarray, language: str | None = None, *, partial: bool = False) -> Transcript:
+        """Transcribe 16 kHz mono float32 audio; `language` skips detection.
+
+        `partial=True` is for streaming drafts of a turn still being spoken: no hot words and no
+        timestamp tokens, so the decoder has the fewest tokens to read and write.
+        """
+        from faster_whisper.tokenizer import Tokenizer
+
         start = time.perf_counter()
-        lang, probability = (language, 1.0) if language else self.detect_language(audio)
-        words = self.vocabulary.get(lang)
-        segments, _ = self.model.transcribe(
-            audio,
-            language=lang if self.multilingual else None,
-            beam_size=1,
-            condition_on_previous_text=False,
+        features = self.model.feature_extractor(audio)
+        encoder_output = self._encode_first_window(features)
+        if language:
+            lang, probability = language, 1.0
+        elif self.multilingual:
+            lang, probability = _ours(self.model.model.detect_language(encoder_output)[0])
+        else:
+            lang, probability = "en", 1.0
+        tokenizer = Tokenizer(self.model.hf_tokenizer, self.multilingual, task="transcribe", language=lang)
+        words = None if partial else self.vocabulary.get(lang)
+        options = self._options(
+            tokenizer,
             hotwords=", ".join(words) if words else None,
-            vad_filter=False,
+            without_timestamps=partial,
+            # a spoken question never needs more; a runaway repetition loop stops here
+            max_new_tokens=int(16 + 12 * len(audio) / RATE),
         )
+        segments = self.model.generate_segments(features, tokenizer, options, False, encoder_output)
         text = "".join(s.text for s in segments).strip()
         if lang == "zh":
             text = to_simplified(text)
@@ -69,18 +93,60 @@ class SpeechRecognizer:
     def detect_language(self, audio: np.ndarray) -> tuple[str, float]:
         if not self.multilingual:
             return "en", 1.0
-        _, _, scores = self.model.detect_language(audio)
-        ours = {lang: p for lang, p in scores if lang in LANGUAGES}
-        # Cantonese and other Chinese variants count as Chinese
-        ours["zh"] = ours.get("zh", 0.0) + sum(p for lang, p in scores if lang in ("yue",))
-        best = max(LANGUAGES, key=lambda lang: ours.get(lang, 0.0))
-        total = sum(ours.get(lang, 0.0) for lang in LANGUAGES) or 1.0
-        return best, ours.get(best, 0.0) / total
+        encoder_output = self._encode_first_window(self.model.feature_extractor(audio))
+        return _ours(self.model.model.detect_language(encoder_output)[0])
 
-    async def transcribe_async(self, audio: np.ndarray, language: str | None = None) -> Transcript:
-        return await asyncio.to_thread(self.transcribe, audio, language)
+    async def transcribe_async(
+        self, audio: np.ndarray, language: str | None = None, *, partial: bool = False
+    ) -> Transcript:
+        return await asyncio.to_thread(self.transcribe, audio, language, partial=partial)
+
+    def _encode_first_window(self, features: np.ndarray) -> Any:
+        """The encoder output that generate_segments would compute itself for its first window."""
+        from faster_whisper.audio import pad_or_trim
+
+        frames = self.model.feature_extractor.nb_max_frames
+        content = min(features.shape[-1] - 1, frames)  # generate_segments ignores the last frame
+        return self.model.encode(pad_or_trim(features[:, :content], frames))
+
+    def _options(self, tokenizer: Any, *, hotwords: str | None, without_timestamps: bool, max_new_tokens: int) -> Any:
+        """faster-whisper's TranscriptionOptions, built as its transcribe() builds them."""
+        from faster_whisper import WhisperModel
+        from faster_whisper.transcribe import TranscriptionOptions, get_suppressed_tokens
+
+        # transcribe()'s own defaults, so every setting not named here stays what it was
+        defaults = {name: p.default for name, p in inspect.signature(WhisperModel.transcribe).parameters.items()}
+        settings = {
+            **defaults,
+            **DECODING,
+            "hotwords": hotwords,
+            "without_timestamps": without_timestamps,
+            "max_new_tokens": min(max_new_tokens, 200),
+        }
+        temperature = settings["temperature"]
+        settings["temperatures"] = list(temperature) if isinstance(temperature, list | tuple) else [temperature]
+        suppress = settings["suppress_tokens"]
+        settings["suppress_tokens"] = get_suppressed_tokens(tokenizer, list(suppress)) if suppress else suppress
+        fields = {f.name for f in dataclasses.fields(TranscriptionOptions)}
+        return TranscriptionOptions(**{k: v for k, v in settings.items() if k in fields})
+
+
+def _ours(scores: list[tuple[str, float]]) -> tuple[str, float]:
+    """The likelier of zh and en among Whisper's language scores, and its share of the two."""
+    named = [(token.strip("<|>"), p) for token, p in scores]
+    ours = {lang: p for lang, p in named if lang in LANGUAGES}
+    # Cantonese and other Chinese variants count as Chinese
+    ours["zh"] = ours.get("zh", 0.0) + sum(p for lang, p in named if lang in ("yue",))
+    best = max(LANGUAGES, key=lambda lang: ours.get(lang, 0.0))
+    total = sum(ours.get(lang, 0.0) for lang in LANGUAGES) or 1.0
+    return best, ours.get(best, 0.0) / total
 
 
 def catalog_vocabulary(names: list[tuple[str | None, str | None]]) -> dict[str, list[str]]:
-    """Hot words per language from (zh, en) product names."""
-    return {"zh": [zh for zh, _ in names if zh], "en": [en for _, en in names if en]}
+    """Hot words per language from (zh, en) product names.
+
+    English only: with the sample catalog's 14 Chinese names as the prompt, Whisper base echoed the
+    list instead of the question ("智能手环L1, 智能台灯L1, ..."), measured on synthesized questions;
+    mangled Chinese names are left to the product resolver (model codes like S7 survive).
+    """
+    return {"en": [en for _, en in names if en]}

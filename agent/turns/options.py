@@ -21,6 +21,7 @@ class TurnOptions:
     # barge-in: a viewer talking over the agent
     min_interruption_ms: float = 128.0  # voiced time that pauses the agent at once
     confirm_interruption_ms: float = 544.0  # voiced time that makes it a real interruption (coughs, "嗯" are shorter)
-    dismiss_silence_ms: float = 320.0  # a pause this long ends an unconfirmed interruption: the agent resumes
+    dismiss_silence_ms: float = 560.0  # a pause this long ends an unconfirmed interruption (the agent resumes);
+    # shorter, and "Wait, ..." resumed the agent in the pause after "Wait"
     # streaming transcripts while the viewer speaks
     partial_every_ms: float = 0.0  # 0: no partial transcripts; else at most one per this much new speech
