@@ -140,7 +140,9 @@ def _voice_arguments(p: argparse.ArgumentParser) -> None:
 def _voice(args: argparse.Namespace, host: Any) -> Any:
     from agent.voice import VoiceModels, VoiceOptions
 
-    options = VoiceOptions(asr_model=args.asr_model, turn_model=args.turn_model, device=args.device)
+    options = VoiceOptions(
+        asr_model=args.asr_model, turn_model=args.turn_model, device=args.device, partial_every_ms=args.partials
+    )
     try:
         voice = VoiceModels(options, host.catalog.current.catalog)
     except Exception as e:  # a missing or broken model file: one sentence, no traceback

@@ -39,6 +39,7 @@ from agent.turns.detector import (
     TurnEvent,
 )
 from agent.turns.options import TurnOptions
+from knowledge.resolve import refers_back
 from knowledge.text import compact
 
 log = logging.getLogger("livehost.conversation")
@@ -52,7 +53,7 @@ NOT_A_QUESTION = {
 
 
 class Recognizer(Protocol):
-    def transcribe(self, audio: np.ndarray, language: str | None = None) -> Transcript: ...
+    def transcribe(self, audio: np.ndarray, language: str | None = None, *, partial: bool = False) -> Transcript: ...
 
 
 class Synthesizer(Protocol):
@@ -70,6 +71,7 @@ class Stages:
     speaker: Synthesizer
     new_vad: Callable[[], SpeechProbabilities]  # each conversation has its own VAD state
     completion: Callable[[np.ndarray], float] | None = None  # the end-of-turn model
+    turn_options: TurnOptions | None = None  # the host's defaults for its conversations
 
 
 @dataclass
@@ -106,7 +108,7 @@ class Conversation:
         clock: Callable[[], float] = time.monotonic,
     ):
         self.stages = stages
-        self.options = options or TurnOptions()
+        self.options = options or stages.turn_options or TurnOptions()
         self.on_message = on_message or (lambda message: None)
         self.on_stage = on_stage  # the product the seller is showing, if any
         self.focus: str | None = None  # the product this conversation last talked about
@@ -119,6 +121,8 @@ class Conversation:
         self._replies: dict[int, _Reply] = {}
         self._current: _Reply | None = None
         self._partial: asyncio.Task[None] | None = None
+        self._partial_language: str | None = None
+        self.partials: list[str] = []  # drafts of the turn being spoken
         self._listening: asyncio.Task[None] | None = None
         self.false_interruptions = 0
 
@@ -171,6 +175,7 @@ class Conversation:
     def _handle(self, event: TurnEvent) -> None:
         now = self.clock()
         if isinstance(event, SpeechStarted):
+            self._partial_language, self.partials = None, []
             self.on_message({"type": "vad", "speaking": True})
         elif isinstance(event, InterruptionStarted):
             self.playout.pause()  # stop at once; whether it was a real interruption is decided later
@@ -192,12 +197,17 @@ class Conversation:
             self._begin_turn(event, now)
 
     async def _transcribe_partial(self, audio: np.ndarray) -> None:
+        """A draft of the turn so far, for live captions; the final transcript is made afresh."""
         try:
-            result = await asyncio.to_thread(self.stages.recognizer.transcribe, audio)
+            result = await asyncio.to_thread(
+                self.stages.recognizer.transcribe, audio, self._partial_language, partial=True
+            )
         except Exception:
             log.exception("partial transcript failed")
             return
+        self._partial_language = result.language  # later drafts of this turn skip language detection
         if result.text and self.detector.in_turn:
+            self.partials.append(result.text)
             self.on_message({"type": "transcript", "role": "user", "text": result.text, "final": False})
 
     # ---- answering --------------------------------------------------------------------------
@@ -213,6 +223,8 @@ class Conversation:
                 self._drop_last_viewer_message(previous.turn.id)
             self.interrupt("viewer_continued")
         turn = TurnTrace(len(self.turns) + 1, end_reason=ended.reason, completion=ended.completion)
+        turn.partials = self.partials
+        self.partials = []
         turn.mark("speech_start_vad", onset)
         turn.mark("speech_end_vad", ended.speech_end)
         turn.mark("vad_end", now)
@@ -247,7 +259,7 @@ class Conversation:
     async def _answer(self, reply: _Reply, question: str) -> None:
         turn, loop = reply.turn, asyncio.get_running_loop()
         clauses: asyncio.Queue[tuple[Answer, Any] | None] = asyncio.Queue()
-        stage = self.on_stage or self.focus
+        stage = self.on_stage or (self.focus if refers_back(question) else None)
         start = self.clock()
 
         def produce() -> None:

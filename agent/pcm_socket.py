@@ -5,7 +5,8 @@ binary messages are 16-bit little-endian mono PCM both ways (16 kHz unless the c
 otherwise); the agent also sends JSON text messages: `{"type": "clear"}` when a barge-in drops
 unplayed audio, and `{"type": "transcript", "role": "user"|"agent", "text": ..., "final": ...}`.
 The client may first send `{"type": "start", "sample_rate": N}` (or put `?sample_rate=N` in the
-URL). Agent audio is sent at its real pace, one 20 ms frame at a time, only while it speaks.
+URL). Agent audio is sent at its real pace, one 20 ms frame at a time, only while it speaks. A
+client may stop streaming when it is silent: after 300 ms without audio the agent hears silence.
 Anything malformed gets an `{"type": "error", "error": ...}` message and is dropped; the
 conversation goes on.
 """
@@ -20,6 +21,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
 from fastapi import WebSocket, WebSocketDisconnect
 
 from agent.audio import RATE, AudioError, from_pcm16, resample, to_pcm16
@@ -29,6 +31,7 @@ log = logging.getLogger("livehost.pcm")
 RATES = (8000, 16000, 24000, 44100, 48000)
 FRAME_MS = 20
 MAX_MESSAGE_BYTES = 96000  # one second of 48 kHz audio; real clients send 10-100 ms frames
+STALL_S = 0.3  # no audio for this long: the agent hears silence until the client sends again
 
 
 async def pcm_conversation(
@@ -39,6 +42,7 @@ async def pcm_conversation(
     The conversation starts with the first audio message, at the rate the client asked for by then.
     """
     outbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+    last_audio = [time.monotonic()]
     conversation: Conversation | None = None
     sender: asyncio.Task[None] | None = None
 
@@ -46,6 +50,9 @@ async def pcm_conversation(
         step = rate * FRAME_MS // 1000
         start, i = time.monotonic(), 0
         while True:
+            if time.monotonic() - last_audio[0] > STALL_S:
+                # a client that stops streaming after its question has gone quiet, like a muted mic
+                conversation.hear(np.zeros(RATE * FRAME_MS // 1000, dtype=np.float32))
             i += 1
             delay = start + i * FRAME_MS / 1000 - time.monotonic()
             if delay > 0:
@@ -94,6 +101,7 @@ async def pcm_conversation(
                 conversation.start()
                 sender = asyncio.create_task(send_audio(conversation, rate))
             conversation.hear(resample(samples, rate, RATE) if rate != RATE else samples)
+            last_audio[0] = time.monotonic()
     except WebSocketDisconnect:
         pass
     finally:

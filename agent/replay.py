@@ -62,13 +62,15 @@ async def replay(
     tail_s: float = 1.0,
     max_tail_s: float = 30.0,
     viewer_next: Callable[[int, np.ndarray], np.ndarray | None] | None = None,
+    hold: Callable[[], bool] | None = None,
 ) -> Recording:
     """Feeds `viewer` (16 kHz float32) in real time; returns both tracks as they were heard.
 
     After the viewer's audio ends, silence is fed until the agent has been idle for `tail_s`, or
-    for `max_tail_s` at most. `viewer_next(frame_index, last_agent_frame)` may supply more viewer
-    audio on the fly (a scripted listener that reacts to the agent, e.g. interrupts it); it returns
-    the samples to append to the viewer track, or None.
+    for `max_tail_s` at most after the viewer's last sound. `viewer_next(frame_index,
+    last_agent_frame)` may supply more viewer audio on the fly (a scripted listener that reacts to
+    the agent, e.g. interrupts it); it returns the samples to append to the viewer track, or None.
+    While `hold()` is true the replay goes on.
     """
     clock = conversation.clock
     step = RATE * FRAME_MS // 1000
@@ -83,9 +85,11 @@ async def replay(
             if more is not None and len(more):  # it starts now, after any silence since the track ended
                 gap = np.zeros(max(0, i * step - len(viewer)), dtype=np.float32)
                 viewer = np.concatenate([viewer, gap, more.astype(np.float32)])
-        if i * step >= len(viewer):
+        if i * step < len(viewer):
+            tail_frames = 0
+        else:
             tail_frames += 1
-            idle_frames = 0 if conversation.busy else idle_frames + 1
+            idle_frames = 0 if conversation.busy or (hold is not None and hold()) else idle_frames + 1
             if idle_frames * FRAME_MS >= tail_s * 1000 or tail_frames * FRAME_MS >= max_tail_s * 1000:
                 break
         frame = viewer[i * step : (i + 1) * step]

@@ -17,6 +17,7 @@ import numpy as np
 
 from agent.answer.engine import Answer, AnswerEngine
 from agent.conversation import Stages
+from agent.turns.options import TurnOptions
 from knowledge.catalog import Catalog
 
 
@@ -29,6 +30,7 @@ class VoiceOptions:
     device: str = "cpu"
     asr_threads: int = 2
     tts_threads: int = 1
+    partial_every_ms: float | None = None  # drafts while the viewer speaks; None: on CUDA only (see README)
 
 
 class SerialEngine:
@@ -78,7 +80,11 @@ class VoiceModels:
 
         speaker = Speaker(self.speaker.voices, rate)
         completion = self.completion.probability if self.completion is not None else None
-        return Stages(self.recognizer, engine, speaker, SpeechDetector, completion)  # type: ignore[arg-type]
+        partials = self.options.partial_every_ms
+        if partials is None:
+            partials = 640.0 if self.options.device == "cuda" else 0.0
+        turns = TurnOptions(partial_every_ms=partials)
+        return Stages(self.recognizer, engine, speaker, SpeechDetector, completion, turns)  # type: ignore[arg-type]
 
     def warm(self) -> None:
         """One pass through every model, so the first viewer does not pay for lazy initialisation."""

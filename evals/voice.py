@@ -145,7 +145,9 @@ async def run_bench(
         return viewer(frame, agent)
 
     try:
-        recording = await replay(conversation, np.zeros(0, dtype=np.float32), tail_s=1.5, viewer_next=script)
+        recording = await replay(
+            conversation, np.zeros(0, dtype=np.float32), tail_s=1.5, viewer_next=script, hold=lambda: not viewer.done
+        )
     finally:
         await conversation.close()
     if progress:
@@ -174,7 +176,8 @@ def summarize(conversation: Conversation, recording: Recording, cues: list[Cue])
                 timings_ms=turn.timings_ms(),
             )
             if cue.question is not None:
-                row["correct"] = _contains_facts(row["answer"], cue.question)
+                row["correct"] = _contains_facts(row["answer"], cue.question) and turn.trace.status == "answered"
+                row["language"] = cue.question.lang
         if cue.kind in ("interrupt", "distract"):
             last_heard = recording.last_heard(onset - 1.0, end + 0.3)
             row["stop_ms"] = round((max(last_heard, onset) - onset) * 1000, 1) if last_heard else 0.0
@@ -196,7 +199,11 @@ def summarize(conversation: Conversation, recording: Recording, cues: list[Cue])
         "turns": len(clean),
         "voice_to_voice_ms": figures["voice_to_voice"],
         "stages_ms": {k: v for k, v in figures.items() if k != "voice_to_voice"},
-        "answer_accuracy": _rate([r.get("correct") for r in questions if "correct" in r]),
+        "answer_accuracy": _rate([r.get("correct") for r in clean if "correct" in r]),
+        "answer_accuracy_by_language": {
+            lang: _rate([r.get("correct") for r in clean if "correct" in r and r["language"] == lang])
+            for lang in ("zh", "en")
+        },
         "barge_in": {
             "trials": len(interrupts),
             "stop_ms": percentiles([r["stop_ms"] for r in interrupts]),
@@ -247,7 +254,8 @@ def markdown(report: dict[str, Any]) -> str:
         "",
         f"{meta.get('date', '')}, {meta.get('machine', '')}, device {meta.get('device', '')}",
         "",
-        f"{report['turns']} clean turns; answer accuracy {report['answer_accuracy']}",
+        f"{report['turns']} clean turns; answer accuracy {report['answer_accuracy']} "
+        f"(zh {report['answer_accuracy_by_language']['zh']}, en {report['answer_accuracy_by_language']['en']})",
         "",
         "| figure | p50 | p90 | p95 | n |",
         "|---|---|---|---|---|",

@@ -42,6 +42,19 @@ def _key(text: str) -> str:
     return compact(text).replace("的", "")
 
 
+# Words that point back at something already said: only then may a follow-up question inherit the
+# product the conversation was about ("how much is it?"), so an unrecognised name never does.
+REFERENCE = re.compile(
+    r"\b(it|its|it's|this|that|these|those|this one|that one|they|them|the same)\b"
+    r"|它|这款|这个|那款|那个|这台|那台|这只|该款",
+    re.IGNORECASE,
+)
+
+
+def refers_back(question: str) -> bool:
+    return bool(REFERENCE.search(question))
+
+
 @dataclass(frozen=True)
 class Resolution:
     product_ids: tuple[str, ...]  # the products the question is about, in order of mention

@@ -43,7 +43,9 @@ class ScriptedEars:
         self.texts = list(texts)
         self.heard: list[float] = []
 
-    def transcribe(self, audio: np.ndarray, language: str | None = None) -> Transcript:
+    def transcribe(self, audio: np.ndarray, language: str | None = None, *, partial: bool = False) -> Transcript:
+        if partial:
+            return Transcript(f"draft of {len(audio) / RATE:.1f} s", "en", 1.0, len(audio) / RATE * 1000, 1.0)
         self.heard.append(len(audio) / RATE)
         return Transcript(self.texts.pop(0) if self.texts else "", "en", 1.0, len(audio) / RATE * 1000, 1.0)
 
@@ -69,9 +71,11 @@ def silence(seconds: float) -> np.ndarray:
     return np.zeros(int(seconds * RATE), dtype=np.float32)
 
 
-def conversation(engine: AnswerEngine, ears: ScriptedEars, voice: ToneVoice, **options: float) -> Conversation:
+def conversation(
+    engine: AnswerEngine, ears: ScriptedEars, voice: ToneVoice, messages: list | None = None, **options: float
+) -> Conversation:
     stages = Stages(ears, engine, voice, LoudnessVAD, completion=lambda audio: 0.9)
-    conv = Conversation(stages, TurnOptions(**options))
+    conv = Conversation(stages, TurnOptions(**options), on_message=None if messages is None else messages.append)
     conv.start()
     return conv
 
@@ -162,3 +166,40 @@ def test_a_backchannel_or_empty_transcript_is_not_a_question(engine: AnswerEngin
 
     conv = asyncio.run(run())
     assert [t.status for t in conv.turns] == ["ignored"] and conv.history == []
+
+
+def test_partial_transcripts_stream_while_the_viewer_speaks_then_the_final_one(engine: AnswerEngine) -> None:
+    messages: list[dict] = []
+
+    async def run() -> Conversation:
+        conv = conversation(engine, ScriptedEars(QUESTION), ToneVoice(), messages, partial_every_ms=320)
+        await replay(conv, np.concatenate([silence(0.2), speech(1.5)]), tail_s=0.4)
+        await conv.close()
+        return conv
+
+    conv = asyncio.run(run())
+    user = [m for m in messages if m.get("type") == "transcript" and m["role"] == "user"]
+    drafts = [m["text"] for m in user if not m["final"]]
+    assert len(drafts) >= 2 and drafts == sorted(drafts)  # each draft covers more of the turn
+    assert user[-1] == {"type": "transcript", "role": "user", "text": QUESTION, "final": True}
+    assert conv.turns[0].partials == drafts
+    assert any(m.get("type") == "transcript" and m["role"] == "agent" for m in messages)
+
+
+@pytest.mark.parametrize(
+    ("follow_up", "expected"),
+    [("How much is it?", "SmartBand X2"), ("How much is the Zephyr?", "can't find")],
+)
+def test_a_follow_up_that_points_back_inherits_the_product_and_nothing_else_does(
+    engine: AnswerEngine, follow_up: str, expected: str
+) -> None:
+    async def run() -> Conversation:
+        conv = conversation(engine, ScriptedEars(QUESTION, follow_up), ToneVoice())
+        viewer = np.concatenate([silence(0.2), speech(1.0), silence(4.0), speech(1.0)])
+        await replay(conv, viewer, tail_s=0.5)
+        await conv.close()
+        return conv
+
+    conv = asyncio.run(run())
+    assert [t.transcript for t in conv.turns] == [QUESTION, follow_up]
+    assert expected in conv.turns[1].answer

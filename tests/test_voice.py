@@ -147,7 +147,8 @@ def test_talk_rejects_a_file_that_is_not_audio_in_one_sentence(tmp_path: Path) -
 def test_the_pcm_websocket_holds_a_spoken_conversation(say: Speaker) -> None:
     from websockets.sync.client import connect
 
-    question = np.concatenate([say.synthesize("How long does the SmartBand X2 battery last?", "en"), silence(3.0)])
+    # the client stops streaming after its question, like a push-to-talk button: the agent still answers
+    question = np.concatenate([say.synthesize("How long does the SmartBand X2 battery last?", "en"), silence(0.2)])
     with running_server("--composer", "catalog") as (url, _):
         ws_url = url.replace("http", "ws") + "/ws/pcm"
         with connect(ws_url, max_size=None) as ws:

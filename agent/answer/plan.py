@@ -53,6 +53,8 @@ class Planner:
         names = {normalize(n) for p in knowledge.catalog.products for n in (*p.name.variants(), *p.aliases)}
         self._names = sorted((n for n in names if len(n) >= 3), key=len, reverse=True)
         self._aspect_words = {compact(t) for a in ASPECTS for t in a.terms}
+        # words of the catalog's own names ("Smart" in "Smart Plug P1") are never an unknown model
+        self._name_words = {w.lower() for n in names for w in re.findall(r"[A-Za-z0-9]+", n)}
 
     def plan(self, question: str, on_stage: str | None = None) -> Plan:
         lang = detect_language(question)
@@ -96,6 +98,8 @@ class Planner:
         category = CATEGORY_WORDS
         words = re.findall(r"[A-Za-z0-9]+|[\u4e00-\u9fff]+", question)
         for i, word in enumerate(words):
+            if word.lower() in self._name_words and not any(ch.isdigit() for ch in word):
+                continue
             if not UNKNOWN_MODEL.match(word) or i == 0 or compact(word) in category | self._aspect_words:
                 continue
             near = [compact(w) for w in words[max(0, i - 1) : i + 2] if w != word]
