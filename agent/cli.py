@@ -135,6 +135,12 @@ def _voice_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--turn-model", help="end-of-turn model: a local .onnx, or 'off' for pauses only (default: smart-turn)"
     )
+    p.add_argument(
+        "--partials",
+        type=float,
+        metavar="MS",
+        help="draft transcripts every MS of speech (default: 640 on cuda, off on cpu)",
+    )
 
 
 def _voice(args: argparse.Namespace, host: Any) -> Any:

@@ -41,11 +41,15 @@ def running_server(*args: str, env: dict[str, str] | None = None) -> Iterator[tu
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(120):
+        deadline = time.monotonic() + 240  # loading the voice models takes a while on a busy CPU
+        while True:
             try:
                 urllib.request.urlopen(url + "/healthz", timeout=1)
                 break
             except OSError:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    output = proc.stdout.read() if proc.stdout and proc.poll() is not None else ""
+                    raise RuntimeError(f"livehost serve did not come up: {output[-2000:]}") from None
                 time.sleep(0.5)
         yield url, proc
     finally:

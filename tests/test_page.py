@@ -20,7 +20,7 @@ FLAGS = [
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[str]:
-    with running_server("--composer", "catalog") as (url, _):
+    with running_server("--composer", "catalog", "--no-voice") as (url, _):
         yield url
 
 

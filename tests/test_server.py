@@ -64,7 +64,7 @@ def test_reload_needs_the_host_token_and_keeps_the_last_good_catalog(client: Tes
 
 
 def test_a_real_server_process_serves_the_sample_catalog() -> None:
-    with running_server("--composer", "catalog", env={"LIVEHOST_ADMIN_TOKEN": "t"}) as (url, proc):
+    with running_server("--composer", "catalog", "--no-voice", env={"LIVEHOST_ADMIN_TOKEN": "t"}) as (url, proc):
         req = urllib.request.Request(
             url + "/api/ask",
             data=json.dumps({"question": "手环X2续航多久?"}).encode(),
