@@ -99,12 +99,31 @@ def _parser() -> argparse.ArgumentParser:
     bench.add_argument("--quiet", action="store_true", help="no progress line")
     bench.set_defaults(run=cmd_bench)
 
+    room_bench = sub.add_parser(
+        "bench-room", help="voice-to-voice at the listener: a headless Chromium asks aloud in the live room"
+    )
+    _host_arguments(room_bench)
+    room_bench.add_argument("--turns", type=int, default=30, help="spoken questions (default 30)")
+    room_bench.add_argument("--barge-ins", type=int, default=10, help="interruptions (default 10)")
+    room_bench.add_argument("--out", type=Path, default=Path("reports/bench-room"))
+    room_bench.set_defaults(run=cmd_bench_room)
+
     serve = sub.add_parser("serve", help="run the agent: the ask page, the JSON API and the /ws/pcm voice endpoint")
     _host_arguments(serve)
     _voice_arguments(serve)
     serve.add_argument("--no-voice", action="store_true", help="text only: do not load the speech models")
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     serve.add_argument("--port", type=int, default=8080)
+    serve.add_argument("--room", default="live", help="the default room the agent joins (default: live)")
+    serve.add_argument("--agent-name", default="Lumi", help="the AI host's name in the room and on its avatar")
+    serve.add_argument(
+        "--ice-server",
+        action="append",
+        default=[],
+        metavar="URL",
+        help="STUN/TURN server for participants off this machine, e.g. stun:stun.example.org:3478 or "
+        "turn:USER:PASSWORD@turn.example.org:3478 (repeatable; none needed on one machine)",
+    )
     serve.set_defaults(run=cmd_serve)
 
     models = sub.add_parser("models", help="model weights").add_subparsers(metavar="ACTION")
@@ -256,6 +275,49 @@ def cmd_bench(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_bench_room(args: argparse.Namespace) -> int:
+    """Starts `livehost serve` on a free port, then measures it from a browser in its room."""
+    import os
+    import secrets
+    import socket
+    import subprocess
+
+    import httpx
+
+    from agent.tts.speaker import Speaker
+    from evals import room as bench
+    from evals.voice import pick_questions
+    from knowledge.loader import load_catalog
+
+    questions = pick_questions(load_catalog(args.catalog), args.turns)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    admin, url = secrets.token_urlsafe(12), f"http://127.0.0.1:{port}"
+    command = [sys.executable, "-m", "agent.cli", "serve", "--port", str(port), "--catalog", str(args.catalog)]
+    command += ["--composer", args.composer, "--device", args.device] + (["--model", args.model] if args.model else [])
+    server = subprocess.Popen(command, env={**os.environ, "LIVEHOST_ADMIN_TOKEN": admin}, stdout=subprocess.DEVNULL)
+    try:
+        bench.wait_for_agent(url, "live")
+        minted = httpx.post(
+            f"{url}/api/rooms/live/tokens", json={"role": "viewer"}, headers={"Authorization": f"Bearer {admin}"}
+        ).json()
+        say = Speaker.load(rate=bench.RATE)
+        report = bench.run(url + minted["url"], questions, say.synthesize, args.barge_ins)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    report["meta"] = bench.report_meta({"composer": args.composer, "catalog": str(args.catalog)})
+    json_path, md_path = bench.write(report, args.out)
+    v2v, stop = report["voice_to_voice_ms"], report["barge_in"]["stop_ms"]
+    print(
+        f"voice-to-voice at the page p50/p90/p95 {v2v['p50']}/{v2v['p90']}/{v2v['p95']} ms over {v2v['n']} turns; "
+        f"barge-in stop p50/p95 {stop['p50']}/{stop['p95']} ms; answer accuracy {report['answer_accuracy']}"
+    )
+    print(f"wrote {json_path} and {md_path}")
+    return 0
+
+
 def _host(args: argparse.Namespace) -> Any:
     from agent.host import Host, HostOptions
     from agent.llm.weights import ModelError
@@ -392,17 +454,32 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     import uvicorn
 
+    from agent.rtc.routes import RoomOptions, ice_server
+    from agent.rtc.tokens import TokenError, check_room
     from agent.server import create_app
 
+    try:
+        check_room(args.room)
+        ice = [ice_server(url) for url in args.ice_server]
+    except (TokenError, ValueError) as e:
+        raise UserError(str(e)) from None
     host = _host(args)
     voice = None if args.no_voice else _voice(args, host)
     token = os.environ.get("LIVEHOST_ADMIN_TOKEN")
-    app = create_app(host, token, voice=voice)
-    shown = "localhost" if args.host in ("127.0.0.1", "0.0.0.0") else args.host
+    local = "127.0.0.1" if args.host in ("0.0.0.0", "::") else args.host
+    room = RoomOptions(
+        args.room, args.agent_name, ice, os.environ.get("LIVEHOST_SECRET"), f"http://{local}:{args.port}"
+    )
+    app = create_app(host, token, voice=voice, room=room)
+    base = f"http://{'localhost' if args.host in ('127.0.0.1', '0.0.0.0') else args.host}:{args.port}"
     print(f"livehost is answering from {host.catalog.path}; answers: {host.composer_note}")
-    print(f"open http://{shown}:{args.port}/")
+    print(f"host page (camera, product on stage, agent control): {base}{app.state.links['host']}")
+    print(f"viewer page (share this one): {base}{app.state.links['viewer']}")
+    print(f"ask page (text): {base}/")
     if voice:
-        print(f"voice: ws://{shown}:{args.port}/ws/pcm (16-bit mono PCM, 16 kHz unless ?sample_rate=N)")
+        print(f"voice: ws://{base.removeprefix('http://')}/ws/pcm (16-bit mono PCM, 16 kHz unless ?sample_rate=N)")
+    else:
+        print("no voice (--no-voice): the agent does not join the room")
     print(f"host token for /api/catalog/reload: {app.state.admin_token}", flush=True)
     uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
     return 0

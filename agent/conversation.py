@@ -120,6 +120,7 @@ class Conversation:
         self._inbox: asyncio.Queue[tuple[np.ndarray, float] | None] = asyncio.Queue()
         self._replies: dict[int, _Reply] = {}
         self._current: _Reply | None = None
+        self._continued: _Reply | None = None  # an unheard answer the viewer talked over: merged into the next turn
         self._partial: asyncio.Task[None] | None = None
         self._partial_language: str | None = None
         self.partials: list[str] = []  # drafts of the turn being spoken
@@ -137,8 +138,13 @@ class Conversation:
     def play(self, n: int) -> np.ndarray:
         """The next `n` samples of agent audio at `speaker.rate` (silence when it has nothing to say)."""
         frame = self.playout.read(n)
-        self.detector.agent_speaking = self.playout.active
+        self._sync_engaged()
         return frame
+
+    def _sync_engaged(self) -> None:
+        """The viewer's speech counts as an interruption while an answer is being prepared or played:
+        speech then holds the answer at once, and only speech that lasts cancels it."""
+        self.detector.agent_speaking = self.playout.active or any(not r.done for r in self._replies.values())
 
     @property
     def busy(self) -> bool:
@@ -183,6 +189,9 @@ class Conversation:
                 self._current.turn.mark("interruption_onset", event.onset)
                 self._current.turn.mark("interruption_paused", now)
         elif isinstance(event, InterruptionConfirmed):
+            current = self._current
+            if current and not current.done and not current.heard and "audio_out_first" not in current.turn.events:
+                self._continued = current  # nothing of the answer was heard: the viewer is still asking
             self.interrupt("barge_in")
         elif isinstance(event, InterruptionDismissed):
             self.false_interruptions += 1
@@ -213,14 +222,14 @@ class Conversation:
     # ---- answering --------------------------------------------------------------------------
     def _begin_turn(self, ended: TurnEnded, now: float) -> None:
         audio, onset = ended.audio, ended.onset
-        previous = self._current
-        if previous and not previous.done:
-            if not previous.heard and not self.playout.active:
-                # the viewer went on talking before hearing anything: one question in two parts
-                audio = np.concatenate([previous.audio, audio])
-                onset = previous.turn.events.get("speech_start_vad", onset)
-                previous.turn.status = "merged"
-                self._drop_last_viewer_message(previous.turn.id)
+        previous, self._continued = self._continued, None
+        if previous is not None and len(previous.audio):
+            # the viewer went on talking before hearing any of the answer: one question in two parts
+            audio = np.concatenate([previous.audio, audio])
+            onset = previous.turn.events.get("speech_start_vad", onset)
+            previous.turn.status = "merged"
+            self._drop_last_viewer_message(previous.turn.id)
+        if self._current and not self._current.done:
             self.interrupt("viewer_continued")
         turn = TurnTrace(len(self.turns) + 1, end_reason=ended.reason, completion=ended.completion)
         turn.partials = self.partials
@@ -233,14 +242,33 @@ class Conversation:
         reply.task = asyncio.get_running_loop().create_task(self._respond(reply))
         self._replies[turn.id] = reply
         self._current = reply
+        self._sync_engaged()
 
-    async def _respond(self, reply: _Reply) -> None:
+    def ask(self, text: str) -> int:
+        """A typed question (a chat message): answered aloud like a spoken turn, without the ASR; its turn id."""
+        previous = self._current
+        if previous and not previous.done:
+            self.interrupt("next_question")
+        turn = TurnTrace(len(self.turns) + 1, end_reason="typed")
+        turn.mark("asr_final", self.clock())
+        self.turns.append(turn)
+        reply = _Reply(turn, audio=np.zeros(0, dtype=np.float32))
+        reply.task = asyncio.get_running_loop().create_task(self._respond(reply, text))
+        self._replies[turn.id] = reply
+        self._current = reply
+        self._sync_engaged()
+        return turn.id
+
+    async def _respond(self, reply: _Reply, typed: str | None = None) -> None:
         turn = reply.turn
         try:
-            heard = await asyncio.to_thread(self.stages.recognizer.transcribe, reply.audio)
-            turn.mark("asr_final", self.clock())
-            text = heard.text
-            turn.transcript, turn.language = text, heard.language
+            if typed is None:
+                heard = await asyncio.to_thread(self.stages.recognizer.transcribe, reply.audio)
+                turn.mark("asr_final", self.clock())
+                text, turn.language = heard.text, heard.language
+            else:
+                text = typed.strip()
+            turn.transcript = text
             if compact(text) in NOT_A_QUESTION or not compact(text):
                 turn.status = "ignored"
                 self._finish(reply)
@@ -280,7 +308,6 @@ class Conversation:
                 turn.mark("tts_first_audio", self.clock())
                 reply.queued += 1
                 self.playout.enqueue(turn.id, clause.text, reply.language, pcm)
-                self.detector.agent_speaking = True
             await producer
         finally:
             reply.cancel.set()  # stops the engine (and its LLM) if this task was cancelled
@@ -323,6 +350,8 @@ class Conversation:
         if reply.turn.heard:
             self.history.append(Message("agent", reply.turn.heard, reply.turn.id, interrupted))
         self._replies.pop(reply.turn.id, None)
+        self._sync_engaged()
+        self.on_message({"type": "turn", **reply.turn.to_json()})
 
     def interrupt(self, reason: str) -> None:
         """The viewer talked over the agent (or left): the one place that decides what that cancels.
@@ -343,7 +372,7 @@ class Conversation:
         cut = self.playout.clear()  # reports the heard part of a cut clause through _on_heard
         for reply in list(self._replies.values()):
             self._finish(reply, interrupted=bool(cut) or reason == "barge_in")
-        self.detector.agent_speaking = False
+        self._sync_engaged()
         self.on_message({"type": "clear", "reason": reason})
 
     def _drop_last_viewer_message(self, turn_id: int) -> None:

@@ -1,13 +1,13 @@
 """The agent's HTTP server: an ask page, a JSON answer API, the voice endpoint and catalog administration.
 
-`/ws/pcm` holds spoken conversations (see agent/pcm_socket.py); the WebRTC room builds on the same
-`Host`. Every malformed request gets a 4xx with a reason, and no viewer input can stop the server.
+`/ws/pcm` holds spoken conversations (see agent/pcm_socket.py); the live room (pages, signaling,
+the agent as a participant) is added by agent/rtc/routes.py. Every malformed request gets a 4xx
+with a reason, and no viewer input can stop the server.
 """
 
 from __future__ import annotations
 
 import asyncio
-import hmac
 import logging
 import secrets
 from collections.abc import AsyncIterator
@@ -22,6 +22,7 @@ from pydantic import BaseModel, Field
 
 from agent.host import Host
 from agent.pcm_socket import RATES, parse_rate, pcm_conversation
+from agent.rtc.routes import RoomOptions, add_room
 from agent.voice import SerialEngine, VoiceModels
 
 log = logging.getLogger("livehost.server")
@@ -63,24 +64,35 @@ def _mtime(path: Path) -> float | None:
 
 
 def create_app(
-    host: Host, admin_token: str | None = None, watch_interval: float | None = 2.0, voice: VoiceModels | None = None
+    host: Host,
+    admin_token: str | None = None,
+    watch_interval: float | None = 2.0,
+    voice: VoiceModels | None = None,
+    room: RoomOptions | None = None,
 ) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        watcher = asyncio.create_task(watch_catalog(host, watch_interval)) if watch_interval else None
+        tasks = [asyncio.create_task(watch_catalog(host, watch_interval))] if watch_interval else []
+        if site.agent is not None:
+            tasks.append(asyncio.create_task(site.agent()))
         yield
-        if watcher:
-            watcher.cancel()
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await site.rooms.close()
 
     app = FastAPI(title="livehost", version="0.1.0", lifespan=lifespan)
     token = admin_token or secrets.token_urlsafe(18)
     app.state.host, app.state.admin_token = host, token
     engine = SerialEngine(host.engine)  # one model, one answer at a time, for text and voice alike
     conversations: set[WebSocket] = set()
+    stages_for = (lambda rate: voice.stages(engine, rate)) if voice is not None else None
+    site = add_room(
+        app, room or RoomOptions(), token, stages_for, lambda p: host.catalog.current.catalog.has_product(p)
+    )
 
     def require_host(authorization: Annotated[str | None, Header()] = None) -> None:
-        given = (authorization or "").removeprefix("Bearer ").strip()
-        if not given or not hmac.compare_digest(given, token):
+        if not site.is_host((authorization or "").removeprefix("Bearer ").strip() or None):
             raise HTTPException(401, "this endpoint needs the host's token: Authorization: Bearer <token>")
 
     @app.exception_handler(RequestValidationError)
@@ -106,6 +118,7 @@ def create_app(
             "answers": host.composer_note,
             "voice": voice is not None,
             "conversations": len(conversations),
+            "rooms": {name: [p.role for p in r.participants.values()] for name, r in app.state.rooms.rooms.items()},
         }
 
     @app.get("/api/products")
@@ -150,7 +163,7 @@ def create_app(
             return
         conversations.add(socket)
         try:
-            await pcm_conversation(socket, lambda r: voice.stages(engine, r), product, rate)
+            await pcm_conversation(socket, stages_for, product, rate)  # type: ignore[arg-type]
         except Exception:  # a broken connection ends that conversation, never the server
             log.exception("spoken conversation failed")
         finally:

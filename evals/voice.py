@@ -176,7 +176,7 @@ def summarize(conversation: Conversation, recording: Recording, cues: list[Cue])
                 timings_ms=turn.timings_ms(),
             )
             if cue.question is not None:
-                row["correct"] = _contains_facts(row["answer"], cue.question) and turn.trace.status == "answered"
+                row["correct"] = contains_facts(row["answer"], cue.question) and turn.trace.status == "answered"
                 row["language"] = cue.question.lang
         if cue.kind in ("interrupt", "distract"):
             last_heard = recording.last_heard(onset - 1.0, end + 0.3)
@@ -230,7 +230,7 @@ def _was_interrupted(row: dict[str, Any], rows: list[dict[str, Any]]) -> bool:
     return k + 1 < len(rows) and rows[k + 1]["kind"] == "interrupt"
 
 
-def _contains_facts(answer: str, question: Question) -> bool:
+def contains_facts(answer: str, question: Question) -> bool:
     text = compact(answer)
     return all(compact(f) in text for f in question.facts)
 

@@ -7,6 +7,7 @@ timing is exact: "speech" is a loud tone, a clause lasts 50 ms per character.
 from __future__ import annotations
 
 import asyncio
+import time
 
 import numpy as np
 import pytest
@@ -15,7 +16,7 @@ from agent.answer.engine import AnswerEngine
 from agent.asr.recognizer import Transcript
 from agent.audio import RATE, voiced_span
 from agent.conversation import Conversation, Stages
-from agent.replay import replay
+from agent.replay import Recording, replay
 from agent.turns.options import TurnOptions
 
 QUESTION = "How long does the Band X2 battery last?"
@@ -39,14 +40,16 @@ class LoudnessVAD:
 
 
 class ScriptedEars:
-    def __init__(self, *texts: str):
+    def __init__(self, *texts: str, seconds: float = 0.0):
         self.texts = list(texts)
         self.heard: list[float] = []
+        self.seconds = seconds  # how long a final transcript takes
 
     def transcribe(self, audio: np.ndarray, language: str | None = None, *, partial: bool = False) -> Transcript:
         if partial:
             return Transcript(f"draft of {len(audio) / RATE:.1f} s", "en", 1.0, len(audio) / RATE * 1000, 1.0)
         self.heard.append(len(audio) / RATE)
+        time.sleep(self.seconds)
         return Transcript(self.texts.pop(0) if self.texts else "", "en", 1.0, len(audio) / RATE * 1000, 1.0)
 
 
@@ -154,6 +157,35 @@ def test_a_cough_pauses_the_agent_briefly_and_the_whole_answer_is_still_heard(en
     assert not first.interrupted and first.heard == first.answer
     assert conv.false_interruptions == 1
     assert [m.role for m in conv.history] == ["viewer", "agent"]
+
+
+async def _speech_while_preparing(
+    engine: AnswerEngine, second_s: float, *texts: str
+) -> tuple[Conversation, ScriptedEars, Recording]:
+    """A question, and more sound 0.35 s after it, while the (slow) ASR is still working on it."""
+    ears = ScriptedEars(*texts, seconds=0.5)
+    conv = conversation(engine, ears, ToneVoice())
+    viewer = np.concatenate([silence(0.2), speech(0.8), silence(0.35), speech(second_s)])
+    rec = await replay(conv, viewer, tail_s=1.5)
+    await conv.close()
+    return conv, ears, rec
+
+
+def test_a_question_continued_before_the_answer_is_heard_is_answered_as_one(engine: AnswerEngine) -> None:
+    conv, ears, rec = asyncio.run(_speech_while_preparing(engine, 1.0, "Is the Band X2", QUESTION))
+    assert [t.status for t in conv.turns] == ["merged", "answered"]
+    assert ears.heard[-1] > 1.8  # both parts went to the ASR together
+    assert [(m.role, m.text) for m in conv.history][0] == ("viewer", QUESTION)
+    # nothing was played over the viewer: the answer starts after the second part
+    _, speech_end = voiced_span(rec.viewer, RATE)
+    assert np.abs(rec.agent[:speech_end]).max() < 0.01 and np.abs(rec.agent[speech_end:]).max() > 0.1
+
+
+def test_a_cough_while_the_answer_is_prepared_does_not_lose_it(engine: AnswerEngine) -> None:
+    conv, _, rec = asyncio.run(_speech_while_preparing(engine, 0.25, QUESTION))
+    (turn,) = conv.turns
+    assert turn.status == "answered" and turn.heard == turn.answer and not turn.interrupted
+    assert conv.false_interruptions == 1
 
 
 @pytest.mark.parametrize("text", ["", "嗯", "uh-huh"])

@@ -74,7 +74,9 @@ def test_a_real_server_process_serves_the_sample_catalog() -> None:
         assert answer["status"] == "answered" and "14天" in answer["answer"]
         proc.terminate()
         out = proc.communicate(timeout=20)[0]
-    assert f"open http://localhost:{url.rsplit(':', 1)[1]}/" in out
+    port = url.rsplit(":", 1)[1]
+    assert f"viewer page (share this one): http://localhost:{port}/watch?room=live&token=" in out
+    assert f"host page (camera, product on stage, agent control): http://localhost:{port}/host?room=live&token=" in out
 
 
 def test_an_edited_catalog_is_picked_up_and_a_broken_edit_changes_nothing(tmp_path: Path) -> None:

@@ -1,0 +1,206 @@
+"""The AI host as a participant of a room: it joins through signaling like a browser does.
+
+It publishes one voice (`VoiceTrack`), one avatar video (`AvatarTrack`) and a `captions` data
+channel, and subscribes to every viewer who publishes a microphone, each on a connection of its
+own, so it always knows who asked and never hears itself. Each viewer it hears gets a
+`Conversation`; typed chat questions go to the asker's conversation too and are answered aloud
+and in the chat. The host's page controls it through room state: the product on stage, pause.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import av
+import numpy as np
+import soxr
+from aiortc import RTCDataChannel, RTCPeerConnection
+from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
+
+from agent.audio import RATE
+from agent.conversation import Conversation, Stages
+from agent.rtc.avatar import Avatar, AvatarTrack
+from agent.rtc.client import RoomClient
+from agent.rtc.room import RoomError, rtc_configuration
+from agent.rtc.voice_track import RATE as VOICE_RATE
+from agent.rtc.voice_track import Floor, VoiceTrack
+
+log = logging.getLogger("livehost.agent")
+GAP_S = 0.1  # no microphone frame for this long: the viewer is heard as silent
+
+
+@dataclass
+class Listener:
+    """One participant the agent hears: their connection, their conversation, who they are."""
+
+    id: str
+    name: str
+    conversation: Conversation
+    pc: RTCPeerConnection | None = None
+    tasks: list[asyncio.Task[None]] = field(default_factory=list)
+    chat_turns: set[int] = field(default_factory=set)  # turns asked in the chat, answered there too
+
+
+class AgentParticipant:
+    def __init__(self, base_url: str, room: str, token: str, stages_for: Callable[[int], Stages], name: str = "Lumi"):
+        self.client = RoomClient(base_url, room, token)
+        self.stages_for = stages_for
+        self.floor = Floor()
+        self.avatar = Avatar(f"{name} · AI host")
+        self.listeners: dict[str, Listener] = {}
+        self.state: dict[str, Any] = {}
+        self.pc: RTCPeerConnection | None = None
+        self.captions: RTCDataChannel | None = None
+        self.id = ""
+        self.joined = asyncio.Event()
+
+    async def run(self) -> None:
+        """Join, publish, then follow the room until the connection ends."""
+        welcome = await self.client.connect()
+        self.id, self.state = welcome["id"], dict(welcome.get("state", {}))
+        config = rtc_configuration(welcome.get("ice_servers", []))
+        self.pc = RTCPeerConnection(config)
+        self.captions = self.pc.createDataChannel("captions")
+        self.pc.addTrack(VoiceTrack(self.floor, VOICE_RATE))
+        self.pc.addTrack(AvatarTrack(self.avatar, lambda: self.floor.level))
+        await self.client.publish(self.pc)
+        for participant in welcome.get("participants", []):
+            await self._consider(participant)
+        self.joined.set()
+        try:
+            while (event := await self.client.events.get())["type"] != "closed":
+                try:
+                    await self._on_event(event)
+                except Exception:  # one bad event must not take the agent out of the room
+                    log.exception("room event %s failed", event.get("type"))
+        finally:
+            await self.close()
+
+    async def close(self) -> None:
+        for listener in list(self.listeners.values()):
+            await self._drop(listener.id)
+        if self.pc is not None:
+            await self.pc.close()
+        await self.client.close()
+
+    # ---- the room -----------------------------------------------------------------------
+    async def _on_event(self, event: dict[str, Any]) -> None:
+        kind = event["type"]
+        if kind in ("published", "joined"):
+            await self._consider(event["participant"])
+        elif kind in ("left", "unpublished"):
+            await self._drop(event["id"])
+        elif kind == "state":
+            self._apply(event["state"])
+        elif kind == "chat" and event.get("role") == "viewer" and not self.state.get("agent_paused"):
+            listener = self.listeners.get(event["from"]) or self._listener(event["from"], event.get("name", ""))
+            listener.chat_turns.add(listener.conversation.ask(event["text"]))
+
+    async def _consider(self, participant: dict[str, Any]) -> None:
+        """Hear a viewer who publishes a microphone (the host's own speech is not a question)."""
+        if participant["id"] == self.id or participant["role"] != "viewer" or "audio" not in participant["publishes"]:
+            return
+        listener = self.listeners.get(participant["id"]) or self._listener(participant["id"], participant["name"])
+        if listener.pc is not None:
+            await listener.pc.close()
+        pc = RTCPeerConnection(rtc_configuration(self.client.welcome.get("ice_servers", [])))
+        listener.pc = pc
+        pc.addTransceiver("audio", direction="recvonly")
+
+        @pc.on("track")
+        def on_track(track: MediaStreamTrack) -> None:
+            listener.tasks.append(asyncio.ensure_future(self._hear(track, listener)))
+
+        try:
+            await self.client.subscribe(participant["id"], pc)
+            log.info("listening to %s (%s)", participant["name"], participant["id"])
+        except (RoomError, TimeoutError) as e:
+            log.warning("cannot hear %s: %s", participant["name"], e)
+
+    def _listener(self, participant_id: str, name: str) -> Listener:
+        conversation = Conversation(self.stages_for(VOICE_RATE), on_stage=self.state.get("on_stage"))
+        listener = Listener(participant_id, name, conversation)
+        conversation.on_message = lambda message: self._caption(listener, message)
+        conversation.start()
+        self.listeners[participant_id] = listener
+        self.floor.conversations.append(conversation)
+        return listener
+
+    async def _drop(self, participant_id: str) -> None:
+        listener = self.listeners.pop(participant_id, None)
+        if listener is None:
+            return
+        with contextlib.suppress(ValueError):
+            self.floor.conversations.remove(listener.conversation)
+        for task in listener.tasks:
+            task.cancel()
+        if listener.pc is not None:
+            await listener.pc.close()
+        await listener.conversation.close()
+
+    def _apply(self, state: dict[str, Any]) -> None:
+        paused = state.get("agent_paused") and not self.state.get("agent_paused")
+        self.state = dict(state)
+        for listener in self.listeners.values():
+            listener.conversation.on_stage = state.get("on_stage")
+            if paused:
+                listener.conversation.interrupt("paused")
+
+    # ---- hearing and saying ---------------------------------------------------------------
+    async def _hear(self, track: MediaStreamTrack, listener: Listener) -> None:
+        """A viewer's microphone (48 kHz stereo Opus, decoded) -> 16 kHz mono -> their conversation.
+
+        A browser may stop sending packets while its source is silent (WebAudio sources do): after
+        `GAP_S` without a frame the conversation hears silence, so a turn can still end.
+        """
+        resampler: soxr.ResampleStream | None = None
+        gap = np.zeros(int(RATE * GAP_S), dtype=np.float32)
+        log.info("hearing %s", listener.name)
+        with contextlib.suppress(MediaStreamError, asyncio.CancelledError):
+            while True:
+                try:
+                    frame = await asyncio.wait_for(track.recv(), GAP_S)
+                except TimeoutError:
+                    listener.conversation.hear(gap)
+                    continue
+                assert isinstance(frame, av.AudioFrame)
+                samples = mono(frame)
+                if resampler is None:
+                    resampler = soxr.ResampleStream(frame.sample_rate, RATE, 1, dtype="float32", quality="HQ")
+                if self.state.get("agent_paused"):
+                    samples = np.zeros_like(samples)  # paused: the agent hears nothing and answers nothing
+                listener.conversation.hear(resampler.resample_chunk(samples))
+
+    def _caption(self, listener: Listener, message: dict[str, Any]) -> None:
+        """What the agent heard and says, on its data channel; chat questions also get a chat answer."""
+        if message.get("type") == "turn" and message["turn"] in listener.chat_turns and message.get("answer"):
+            listener.chat_turns.discard(message["turn"])
+            asyncio.ensure_future(self._chat(f"@{listener.name} {message['answer']}"))
+        if message.get("type") not in ("transcript", "turn", "clear"):
+            return
+        if message["type"] == "turn":
+            message = {k: v for k, v in message.items() if k != "events"}
+        if self.captions is not None and self.captions.readyState == "open":
+            payload = {**message, "viewer": listener.id, "viewer_name": listener.name}
+            self.captions.send(json.dumps(payload, ensure_ascii=False))
+
+    async def _chat(self, text: str) -> None:
+        with contextlib.suppress(Exception):
+            await self.client.send({"type": "chat", "text": text[:300]})
+
+
+def mono(frame: av.AudioFrame) -> np.ndarray:
+    """A decoded audio frame (packed or planar s16/float, any layout) as mono float32 in [-1, 1]."""
+    data = frame.to_ndarray()
+    if data.dtype == np.int16:
+        data = data / 32768.0
+    data = data.astype(np.float32)
+    if frame.format.is_planar:  # (channels, samples)
+        return np.asarray(data.mean(axis=0), dtype=np.float32)
+    return np.asarray(data.reshape(-1, len(frame.layout.channels)).mean(axis=1), dtype=np.float32)

@@ -1,0 +1,243 @@
+"""A live room: who is in it, what each participant publishes, and the forwarding between them.
+
+SFU-style, on aiortc's `MediaRelay`: every participant publishes its tracks (and, optionally, a
+data channel) over one peer connection to the server, and subscribes to each other publisher over
+a connection of its own, for which the client offers and the server answers with relayed copies
+of that publisher's tracks. Nothing is mixed. Messages a publisher sends on its data channel are
+forwarded to the data channel of each of its subscribers (that is how the agent's captions reach
+the pages). The agent is a participant like any other: the media path never special-cases it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiortc import RTCConfiguration, RTCDataChannel, RTCIceServer, RTCPeerConnection, RTCSessionDescription
+from aiortc.contrib.media import MediaRelay
+from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
+
+from agent.rtc.tokens import MAX_NAME_CHARS, Pass
+
+log = logging.getLogger("livehost.room")
+MAX_PARTICIPANTS = 64
+MAX_SDP_CHARS = 20000
+ICE_GATHER_S = 5.0
+Send = Callable[[dict[str, Any]], None]
+
+
+class RoomError(ValueError):
+    """A request the room refuses; the message says why in one sentence."""
+
+
+@dataclass
+class Subscription:
+    publisher: str
+    pc: RTCPeerConnection
+    channel: RTCDataChannel | None = None
+
+
+@dataclass
+class Participant:
+    id: str
+    name: str
+    role: str
+    send: Send  # room events to this participant (its signaling socket)
+    joined: float = field(default_factory=time.time)
+    publisher: RTCPeerConnection | None = None
+    tracks: dict[str, MediaStreamTrack] = field(default_factory=dict)  # kind -> what it publishes
+    subscriptions: dict[str, Subscription] = field(default_factory=dict)  # publisher id -> connection
+    drains: list[asyncio.Task[None]] = field(default_factory=list)
+
+    def describe(self) -> dict[str, Any]:
+        return {"id": self.id, "name": self.name, "role": self.role, "publishes": sorted(self.tracks)}
+
+
+def rtc_configuration(ice_servers: list[dict[str, Any]]) -> RTCConfiguration:
+    """The ICE servers the room offers its participants (none: host candidates only, one machine)."""
+    return RTCConfiguration(iceServers=[RTCIceServer(**server) for server in ice_servers])
+
+
+class Room:
+    def __init__(
+        self, name: str, ice_servers: list[dict[str, Any]] | None = None, has_product: Callable[[str], bool] = bool
+    ):
+        self.name = name
+        self.ice_servers = ice_servers or []
+        self.has_product = has_product
+        self.participants: dict[str, Participant] = {}
+        self.relay = MediaRelay()
+        self.state: dict[str, Any] = {"on_stage": None, "agent_paused": False}  # set by the host
+        self._ids = itertools.count(1)
+
+    # ---- membership -----------------------------------------------------------------------
+    def join(self, granted: Pass, send: Send, name: str | None = None) -> Participant:
+        """A new participant with the token's role; a viewer may pick its own display name."""
+        if len(self.participants) >= MAX_PARTICIPANTS:
+            raise RoomError(f"room '{self.name}' is full ({MAX_PARTICIPANTS} participants)")
+        shown = (name or "").strip()[:MAX_NAME_CHARS] if granted.role == "viewer" else ""
+        participant = Participant(f"{granted.role[0]}{next(self._ids)}", shown or granted.name, granted.role, send)
+        self.participants[participant.id] = participant
+        participant.send(
+            {
+                "type": "welcome",
+                "id": participant.id,
+                "room": self.name,
+                "role": participant.role,
+                "name": participant.name,
+                "ice_servers": self.ice_servers,
+                "participants": [p.describe() for p in self.participants.values()],
+                "state": self.state,
+            }
+        )
+        self.broadcast({"type": "joined", "participant": participant.describe()}, skip=participant.id)
+        return participant
+
+    async def leave(self, participant: Participant) -> None:
+        if self.participants.pop(participant.id, None) is None:
+            return
+        await self._unpublish(participant)
+        for subscription in participant.subscriptions.values():
+            await subscription.pc.close()
+        participant.subscriptions.clear()
+        for other in self.participants.values():  # connections that carried the leaver's media
+            gone = other.subscriptions.pop(participant.id, None)
+            if gone:
+                await gone.pc.close()
+        self.broadcast({"type": "left", "id": participant.id})
+
+    def broadcast(self, event: dict[str, Any], skip: str | None = None) -> None:
+        for participant in list(self.participants.values()):
+            if participant.id != skip:
+                participant.send(event)
+
+    def set_state(self, **changes: Any) -> None:
+        self.state.update(changes)
+        self.broadcast({"type": "state", "state": self.state})
+
+    # ---- media ----------------------------------------------------------------------------
+    async def publish(self, participant: Participant, offer: Any) -> str:
+        """The participant's own media, offered; returns the server's answer."""
+        offer = _check_sdp(offer)
+        await self._unpublish(participant)  # a second publish replaces the first (e.g. the mic turned on)
+        pc = RTCPeerConnection(rtc_configuration(self.ice_servers))
+        participant.publisher = pc
+
+        @pc.on("track")
+        def on_track(track: MediaStreamTrack) -> None:
+            participant.tracks[track.kind] = track
+            # read every published track from the start, so nothing queues up unread while nobody listens
+            participant.drains.append(asyncio.ensure_future(_drain(self.relay.subscribe(track, buffered=False))))
+
+        @pc.on("datachannel")
+        def on_channel(channel: RTCDataChannel) -> None:
+            @channel.on("message")
+            def forward(message: str | bytes) -> None:
+                for other in self.participants.values():
+                    sub = other.subscriptions.get(participant.id)
+                    if sub and sub.channel and sub.channel.readyState == "open":
+                        sub.channel.send(message)
+
+        answer = await _answer(pc, offer)
+        self.broadcast({"type": "published", "participant": participant.describe()}, skip=participant.id)
+        return answer
+
+    async def subscribe(self, participant: Participant, publisher_id: str, offer: Any) -> str:
+        """A connection carrying `publisher_id`'s tracks (and data) to `participant`; returns the answer."""
+        offer = _check_sdp(offer)
+        publisher = self.participants.get(publisher_id)
+        if publisher is None or not publisher.tracks:
+            raise RoomError(f"participant '{publisher_id[:20]}' is not publishing in this room")
+        if publisher_id == participant.id:
+            raise RoomError("a participant does not subscribe to itself")
+        old = participant.subscriptions.pop(publisher_id, None)
+        if old:
+            await old.pc.close()
+        pc = RTCPeerConnection(rtc_configuration(self.ice_servers))
+        subscription = Subscription(publisher_id, pc)
+        participant.subscriptions[publisher_id] = subscription
+
+        @pc.on("datachannel")
+        def on_channel(channel: RTCDataChannel) -> None:
+            subscription.channel = channel
+
+        await pc.setRemoteDescription(RTCSessionDescription(sdp=offer, type="offer"))
+        for transceiver in pc.getTransceivers():
+            track = publisher.tracks.get(transceiver.kind)
+            if track is not None:
+                pc.addTrack(self.relay.subscribe(track, buffered=transceiver.kind == "audio"))
+        return await _answer(pc, None)
+
+    async def _unpublish(self, participant: Participant) -> None:
+        for drain in participant.drains:
+            drain.cancel()
+        participant.drains.clear()
+        had = bool(participant.tracks)
+        participant.tracks.clear()
+        if participant.publisher is not None:
+            await participant.publisher.close()
+            participant.publisher = None
+        if had and participant.id in self.participants:
+            self.broadcast({"type": "unpublished", "id": participant.id}, skip=participant.id)
+
+    async def close(self) -> None:
+        for participant in list(self.participants.values()):
+            await self.leave(participant)
+
+
+async def _answer(pc: RTCPeerConnection, offer: str | None) -> str:
+    """Accept an offer (unless already set) and return the full answer, candidates included (no trickle)."""
+    try:
+        if offer is not None:
+            await pc.setRemoteDescription(RTCSessionDescription(sdp=offer, type="offer"))
+        await asyncio.wait_for(pc.setLocalDescription(await pc.createAnswer()), ICE_GATHER_S * 2)
+    except (ValueError, TypeError, AttributeError, IndexError, KeyError) as e:
+        await pc.close()
+        raise RoomError(f"the offer is not usable SDP: {e}") from None
+    except TimeoutError:
+        await pc.close()
+        raise RoomError("gathering ICE candidates took too long") from None
+    return pc.localDescription.sdp
+
+
+async def _drain(track: MediaStreamTrack) -> None:
+    with contextlib.suppress(MediaStreamError, asyncio.CancelledError):
+        while True:
+            await track.recv()
+
+
+def _check_sdp(sdp: Any) -> str:
+    if not isinstance(sdp, str) or not sdp.startswith("v=0"):
+        raise RoomError("sdp must be an SDP offer (text starting with 'v=0')")
+    if len(sdp) > MAX_SDP_CHARS:
+        raise RoomError(f"an SDP of {len(sdp)} characters is over the {MAX_SDP_CHARS} limit")
+    return sdp
+
+
+class Rooms:
+    """Every room of this server, created when first joined."""
+
+    MAX_ROOMS = 32
+
+    def __init__(self, ice_servers: list[dict[str, Any]] | None = None, has_product: Callable[[str], bool] = bool):
+        self.ice_servers = ice_servers or []
+        self.has_product = has_product
+        self.rooms: dict[str, Room] = {}
+
+    def get(self, name: str) -> Room:
+        room = self.rooms.get(name)
+        if room is None:
+            if len(self.rooms) >= self.MAX_ROOMS:
+                raise RoomError(f"this server already holds {self.MAX_ROOMS} rooms")
+            room = self.rooms[name] = Room(name, self.ice_servers, self.has_product)
+        return room
+
+    async def close(self) -> None:
+        for room in self.rooms.values():
+            await room.close()

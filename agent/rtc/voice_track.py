@@ -1,0 +1,70 @@
+"""The agent's voice in the room: one outgoing audio track fed by the conversation holding the floor.
+
+The agent talks with each speaking participant in a conversation of its own, but it has one voice:
+the `Floor` plays one answer at a time, in the order they became ready, and the others wait their
+turn (their audio stays queued, unplayed, so what each viewer heard stays exact). The track is
+paced by its own clock in 20 ms frames, at 48 kHz, the rate WebRTC's Opus runs at.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import fractions
+import time
+
+import av
+import numpy as np
+from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
+
+from agent.audio import to_pcm16
+from agent.conversation import Conversation
+from agent.rtc.avatar import mouth_level
+
+RATE = 48000
+FRAME_MS = 20
+
+
+class Floor:
+    def __init__(self) -> None:
+        self.conversations: list[Conversation] = []
+        self.holder: Conversation | None = None
+        self.level = 0.0  # mouth openness for the avatar, from the frame just played
+
+    def read(self, n: int) -> np.ndarray:
+        if self.holder is None or not self.holder.playout.active or self.holder not in self.conversations:
+            self.holder = next((c for c in self.conversations if c.playout.active), None)
+        frame = self.holder.play(n) if self.holder else np.zeros(n, dtype=np.float32)
+        self.level = mouth_level(frame)
+        return frame
+
+
+class VoiceTrack(MediaStreamTrack):
+    kind = "audio"
+
+    def __init__(self, floor: Floor, rate: int = RATE):
+        super().__init__()
+        self.floor = floor
+        self.rate = rate
+        self.step = rate * FRAME_MS // 1000
+        self._start: float | None = None
+        self._pts = 0
+
+    async def recv(self) -> av.AudioFrame:
+        if self.readyState != "live":
+            raise MediaStreamError
+        now = time.monotonic()
+        if self._start is None:
+            self._start = now
+        delay = self._start + self._pts / self.rate - now
+        if delay > 0:
+            await asyncio.sleep(delay)
+        elif delay < -0.2:  # the loop stalled: restart the schedule rather than send a burst
+            self._start = now - self._pts / self.rate
+        samples = self.floor.read(self.step)
+        frame = av.AudioFrame(format="s16", layout="mono", samples=self.step)
+        frame.planes[0].update(to_pcm16(samples))
+        frame.sample_rate = self.rate
+        frame.pts = self._pts
+        frame.time_base = fractions.Fraction(1, self.rate)
+        self._pts += self.step
+        return frame

@@ -1,0 +1,227 @@
+"""The live room: tokens, signaling and SFU forwarding, against a real server process and real aiortc peers."""
+
+from __future__ import annotations
+
+import asyncio
+import fractions
+import json
+import time
+from collections.abc import Iterator
+
+import av
+import httpx
+import numpy as np
+import pytest
+import websockets
+from aiortc import RTCPeerConnection
+from aiortc.mediastreams import MediaStreamTrack
+from conftest import running_server
+
+from agent.rtc.client import RoomClient, room_socket_url
+from agent.rtc.room import RoomError
+from agent.rtc.tokens import TokenError, Tokens
+
+# ---- tokens -----------------------------------------------------------------------------------
+
+
+def test_a_token_admits_its_room_and_role_only() -> None:
+    now = [1000.0]
+    tokens = Tokens("secret", clock=lambda: now[0])
+    viewer = tokens.mint("live", "viewer", "Alice", ttl_s=60)
+    assert tokens.check(viewer, "live").name == "Alice"
+    with pytest.raises(TokenError, match="for room 'live', not 'other'"):
+        tokens.check(viewer, "other")
+    with pytest.raises(TokenError, match="a viewer token cannot do this"):
+        tokens.check(viewer, "live", ("host",))
+    now[0] += 61
+    with pytest.raises(TokenError, match="expired"):
+        tokens.check(viewer, "live")
+
+
+def test_a_forged_or_altered_token_is_refused() -> None:
+    tokens = Tokens("secret")
+    viewer = tokens.mint("live", "viewer", "Alice")
+    payload, signature = viewer.split(".")
+    as_host = payload.replace(payload, payload[:-4] + "AAAA")
+    with pytest.raises(TokenError, match="signature"):
+        tokens.check(f"{as_host}.{signature}", "live")
+    with pytest.raises(TokenError, match="signature"):
+        tokens.check(Tokens("another secret").mint("live", "host", "Mallory"), "live")
+    for junk in ("", "abc", "%%%.###"):
+        with pytest.raises(TokenError):
+            tokens.check(junk, "live")
+
+
+# ---- a real server ------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[tuple[str, str]]:
+    with running_server("--composer", "catalog", "--no-voice", env={"LIVEHOST_ADMIN_TOKEN": "admin-secret"}) as (
+        url,
+        _,
+    ):
+        yield url, "admin-secret"
+
+
+def mint(server: tuple[str, str], role: str, room: str = "live", ttl_s: float = 600, name: str = "") -> str:
+    url, admin = server
+    reply = httpx.post(
+        f"{url}/api/rooms/{room}/tokens",
+        json={"role": role, "ttl_s": ttl_s, "name": name},
+        headers={"Authorization": f"Bearer {admin}"},
+    )
+    assert reply.status_code == 200, reply.text
+    return str(reply.json()["token"])
+
+
+async def first_message(url: str) -> dict:
+    async with websockets.connect(url) as socket:
+        return json.loads(await socket.recv())
+
+
+def test_joining_needs_a_valid_token_for_that_room(server: tuple[str, str]) -> None:
+    url = server[0]
+    viewer = mint(server, "viewer")
+    assert asyncio.run(first_message(room_socket_url(url, "live", viewer)))["type"] == "welcome"
+    refusals = {
+        "": "a token is needed",
+        viewer: "for room 'live', not 'other'",
+        mint(server, "viewer", ttl_s=0.05): "expired",
+        viewer[:-3] + "xyz": "signature",
+    }
+    time.sleep(0.1)
+    for token, reason in refusals.items():
+        room = "other" if token == viewer else "live"
+        message = asyncio.run(first_message(room_socket_url(url, room, token)))
+        assert message["type"] == "error" and reason in message["error"], (reason, message)
+
+
+def test_minting_tokens_and_reloading_need_the_hosts_credentials(server: tuple[str, str]) -> None:
+    url = server[0]
+    host, viewer = mint(server, "host"), mint(server, "viewer")
+    body = {"role": "host"}
+    assert httpx.post(f"{url}/api/rooms/live/tokens", json=body).status_code == 401
+    refused = httpx.post(f"{url}/api/rooms/live/tokens", json=body, headers={"Authorization": f"Bearer {viewer}"})
+    assert refused.status_code == 401 and "host's credentials" in refused.json()["detail"]
+    other_room = mint(server, "host", room="other")
+    assert (
+        httpx.post(
+            f"{url}/api/rooms/live/tokens", json=body, headers={"Authorization": f"Bearer {other_room}"}
+        ).status_code
+        == 401
+    )
+    minted = httpx.post(f"{url}/api/rooms/live/tokens", json=body, headers={"Authorization": f"Bearer {host}"})
+    assert minted.status_code == 200 and minted.json()["url"].startswith("/host?room=live&token=")
+    bad = httpx.post(f"{url}/api/rooms/live/tokens", json={"role": "king"}, headers={"Authorization": f"Bearer {host}"})
+    assert bad.status_code == 422 and "role" in bad.json()["error"]
+    assert httpx.post(f"{url}/api/catalog/reload", headers={"Authorization": f"Bearer {viewer}"}).status_code == 401
+    assert httpx.post(f"{url}/api/catalog/reload", headers={"Authorization": f"Bearer {host}"}).status_code == 200
+
+
+def test_bad_requests_get_a_reason_and_the_connection_goes_on(server: tuple[str, str]) -> None:
+    async def run() -> list[str]:
+        client = RoomClient(server[0], "live", mint(server, "viewer", name="Bob"))
+        await client.connect()
+        reasons = []
+        for message in (
+            {"type": "publish", "sdp": "not sdp"},
+            {"type": "publish", "sdp": "v=0\r\n" + "a=x\r\n" * 4000},
+            {"type": "subscribe", "to": "nobody", "sdp": "v=0\r\n"},
+            {"type": "stage", "product": "band-x2"},
+            {"type": "dance"},
+        ):
+            with pytest.raises(RoomError) as refused:
+                await client.request(message)
+            reasons.append(str(refused.value))
+        await client.send({"type": "chat", "text": "hi"})
+        await client._socket.send("{not json")
+        await client.send({"type": "chat", "text": "x" * 40000})
+        for _ in range(6):
+            await client.send({"type": "chat", "text": "spam"})
+        assert (await client.request({"type": "ping"}))["type"] == "pong"  # still connected
+        events = []
+        while not client.events.empty():
+            events.append(client.events.get_nowait())
+        await client.close()
+        reasons += [e["error"] for e in events if e["type"] == "error"]
+        return reasons
+
+    reasons = asyncio.run(run())
+    assert "SDP offer" in reasons[0]
+    assert "over the 20000 limit" in reasons[1]
+    assert "is not publishing" in reasons[2]
+    assert "only the host can send 'stage'" in reasons[3]
+    assert "unknown message type 'dance'" in reasons[4]
+    assert any("must be JSON" in r for r in reasons)
+    assert any("over the 32000 limit" in r for r in reasons)
+    assert any("too many chat messages" in r for r in reasons)
+
+
+class Tone(MediaStreamTrack):
+    """A 440 Hz tone at 48 kHz, 20 ms frames, paced in real time."""
+
+    kind = "audio"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.pts = 0
+        self.start = time.monotonic()
+
+    async def recv(self) -> av.AudioFrame:
+        await asyncio.sleep(max(0.0, self.start + self.pts / 48000 - time.monotonic()))
+        t = (self.pts + np.arange(960)) / 48000
+        pcm = (0.3 * np.sin(2 * np.pi * 440 * t) * 32767).astype("<i2")
+        frame = av.AudioFrame(format="s16", layout="mono", samples=960)
+        frame.planes[0].update(pcm.tobytes())
+        frame.sample_rate, frame.pts, frame.time_base = 48000, self.pts, fractions.Fraction(1, 48000)
+        self.pts += 960
+        return frame
+
+
+def test_the_room_forwards_a_publishers_audio_and_data_to_a_subscriber(server: tuple[str, str]) -> None:
+    async def run() -> tuple[float, list[str], dict]:
+        alice = RoomClient(server[0], "live", mint(server, "viewer", name="Alice"))
+        host = RoomClient(server[0], "live", mint(server, "host"))
+        await alice.connect()
+        await host.connect()
+        sender = RTCPeerConnection()
+        channel = sender.createDataChannel("captions")
+        sender.addTrack(Tone())
+        await alice.publish(sender)
+        published = await asyncio.wait_for(_next(host, "published"), 10)
+        receiver = RTCPeerConnection()
+        receiver.addTransceiver("audio", direction="recvonly")
+        received: list[str] = []
+        tracks: asyncio.Queue[MediaStreamTrack] = asyncio.Queue()
+        receiver.on("track", tracks.put_nowait)
+        sub_channel = receiver.createDataChannel("captions")
+        sub_channel.on("message", received.append)
+        await host.subscribe(alice.welcome["id"], receiver)
+        track = await asyncio.wait_for(tracks.get(), 10)
+        peaks = []
+        for _ in range(40):
+            frame = await asyncio.wait_for(track.recv(), 5)
+            peaks.append(float(np.abs(frame.to_ndarray()).max()) / 32768)
+            if channel.readyState == "open" and sub_channel.readyState == "open" and not received:
+                channel.send(json.dumps({"type": "transcript", "text": "hello"}))
+        await asyncio.sleep(0.3)
+        for pc in (sender, receiver):
+            await pc.close()
+        await alice.close()
+        left = await asyncio.wait_for(_next(host, "left"), 10)
+        await host.close()
+        return max(peaks[-20:]), received, {"published": published, "left": left}
+
+    peak, received, events = asyncio.run(run())
+    assert peak > 0.1  # the tone came through the server, decoded and re-encoded
+    assert received and json.loads(received[0])["text"] == "hello"
+    assert events["published"]["participant"]["publishes"] == ["audio"]
+    assert events["left"]["id"] == events["published"]["participant"]["id"]
+
+
+async def _next(client: RoomClient, kind: str) -> dict:
+    while True:
+        event = await client.events.get()
+        if event["type"] == kind:
+            return event
