@@ -368,15 +368,17 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
 
 def _recognizer(model: str | None, device: str, threads: int = 2, catalog: Path | None = None) -> Any:
+    from agent.asr.lexicon import Lexicon, catalog_terms
     from agent.asr.recognizer import SpeechRecognizer, catalog_vocabulary
     from agent.asr.weights import AsrModelError
 
-    vocabulary = None
+    vocabulary, lexicon = None, None
     if catalog:
-        products = load_catalog(catalog).products
-        vocabulary = catalog_vocabulary([(p.name.zh, p.name.en) for p in products])
+        loaded = load_catalog(catalog)
+        vocabulary = catalog_vocabulary([(p.name.zh, p.name.en) for p in loaded.products])
+        lexicon = Lexicon(catalog_terms(loaded))
     try:
-        return SpeechRecognizer(model, device=device, threads=threads, vocabulary=vocabulary)
+        return SpeechRecognizer(model, device=device, threads=threads, vocabulary=vocabulary, lexicon=lexicon)
     except AsrModelError as e:
         raise UserError(str(e)) from None
 

@@ -95,6 +95,7 @@ class _Reply:
     heard: list[str] = field(default_factory=list)
     language: str = "en"
     done: bool = False
+    addressee: str | None = None  # the name the answer begins with
 
 
 class Conversation:
@@ -112,6 +113,7 @@ class Conversation:
         self.on_message = on_message or (lambda message: None)
         self.on_stage = on_stage  # the product the seller is showing, if any
         self.focus: str | None = None  # the product this conversation last talked about
+        self.addressee: str | None = None  # set by a room with several askers: answers begin with this name
         self.clock = clock
         self.detector = TurnDetector(stages.new_vad(), self.options, stages.completion)
         self.playout = Playout(stages.speaker.rate, on_segment=self._on_segment, on_heard=self._on_heard)
@@ -238,13 +240,13 @@ class Conversation:
         turn.mark("speech_end_vad", ended.speech_end)
         turn.mark("vad_end", now)
         self.turns.append(turn)
-        reply = _Reply(turn, audio=audio)
+        reply = _Reply(turn, audio=audio, addressee=self.addressee)
         reply.task = asyncio.get_running_loop().create_task(self._respond(reply))
         self._replies[turn.id] = reply
         self._current = reply
         self._sync_engaged()
 
-    def ask(self, text: str) -> int:
+    def ask(self, text: str, addressee: str | None = None) -> int:
         """A typed question (a chat message): answered aloud like a spoken turn, without the ASR; its turn id."""
         previous = self._current
         if previous and not previous.done:
@@ -252,7 +254,7 @@ class Conversation:
         turn = TurnTrace(len(self.turns) + 1, end_reason="typed")
         turn.mark("asr_final", self.clock())
         self.turns.append(turn)
-        reply = _Reply(turn, audio=np.zeros(0, dtype=np.float32))
+        reply = _Reply(turn, audio=np.zeros(0, dtype=np.float32), addressee=addressee or self.addressee)
         reply.task = asyncio.get_running_loop().create_task(self._respond(reply, text))
         self._replies[turn.id] = reply
         self._current = reply
@@ -304,10 +306,13 @@ class Conversation:
                 answer, clause = item
                 turn.mark("llm_first_sentence", self.clock())
                 reply.language = answer.plan.language
-                pcm = await asyncio.to_thread(self.stages.speaker.synthesize, clause.text, reply.language)
+                text = clause.text
+                if reply.addressee and not reply.queued:  # in a room, the first clause names who asked
+                    text = f"{reply.addressee}{'，' if reply.language == 'zh' else ', '}{text}"
+                pcm = await asyncio.to_thread(self.stages.speaker.synthesize, text, reply.language)
                 turn.mark("tts_first_audio", self.clock())
                 reply.queued += 1
-                self.playout.enqueue(turn.id, clause.text, reply.language, pcm)
+                self.playout.enqueue(turn.id, text, reply.language, pcm)
             await producer
         finally:
             reply.cancel.set()  # stops the engine (and its LLM) if this task was cancelled

@@ -53,6 +53,7 @@ class SerialEngine:
 
 class VoiceModels:
     def __init__(self, options: VoiceOptions, catalog: Catalog):
+        from agent.asr.lexicon import Lexicon, catalog_terms
         from agent.asr.recognizer import SpeechRecognizer, catalog_vocabulary
         from agent.tts.speaker import Speaker
         from agent.turns.completion import TurnCompletion
@@ -61,7 +62,11 @@ class VoiceModels:
         started = time.perf_counter()
         vocabulary = catalog_vocabulary([(p.name.zh, p.name.en) for p in catalog.products])
         self.recognizer = SpeechRecognizer(
-            options.asr_model, device=options.device, threads=options.asr_threads, vocabulary=vocabulary
+            options.asr_model,
+            device=options.device,
+            threads=options.asr_threads,
+            vocabulary=vocabulary,
+            lexicon=Lexicon(catalog_terms(catalog)),
         )
         self.speaker = Speaker.load(
             device=options.device,

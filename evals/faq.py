@@ -8,7 +8,6 @@ fact stated where the right answer is "I don't know" or a refusal).
 
 from __future__ import annotations
 
-import json
 import platform
 import time
 from collections import defaultdict
@@ -20,6 +19,7 @@ import yaml
 
 from agent.answer.engine import Answer, AnswerEngine
 from agent.answer.grounding import NEGATION, opening, spoken_numbers
+from evals.report import write_report
 from evals.stats import percentiles
 from knowledge.catalog import Catalog
 from knowledge.text import compact
@@ -239,11 +239,7 @@ def machine() -> str:
 
 
 def write(report: dict[str, Any], out: Path) -> tuple[Path, Path]:
-    out.mkdir(parents=True, exist_ok=True)
-    json_path, md_path = out / "report.json", out / "report.md"
-    json_path.write_text(json.dumps(report, ensure_ascii=False, indent=2), encoding="utf-8")
-    md_path.write_text(markdown(report), encoding="utf-8")
-    return json_path, md_path
+    return write_report(report, out, markdown)
 
 
 def today() -> str:

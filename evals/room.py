@@ -14,8 +14,10 @@ microphone takes.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import contextlib
+import fractions
 import json
 import shutil
 import time
@@ -24,10 +26,13 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import av
 import numpy as np
+from aiortc.mediastreams import MediaStreamTrack
 
 from agent.audio import to_pcm16, voiced_span
 from evals.faq import Question
+from evals.report import percentile_table, write_report
 from evals.stats import percentiles
 from evals.voice import contains_facts, meta
 
@@ -60,6 +65,33 @@ WEBAUDIO_MIC = """
   navigator.mediaDevices.getUserMedia = async () => { await ctx.resume(); return out.stream; };
 })();
 """
+
+
+class Microphone(MediaStreamTrack):
+    """A participant's microphone for aiortc peers: 20 ms frames at 48 kHz, silence unless `say` queued audio."""
+
+    kind = "audio"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.pts = 0
+        self.start: float | None = None
+        self.queued = np.zeros(0, dtype=np.float32)
+
+    def say(self, audio: np.ndarray) -> None:
+        self.queued = np.concatenate([self.queued, audio.astype(np.float32)])
+
+    async def recv(self) -> av.AudioFrame:
+        if self.start is None:
+            self.start = time.monotonic()
+        await asyncio.sleep(max(0.0, self.start + self.pts / RATE - time.monotonic()))
+        step = RATE // 50
+        chunk, self.queued = self.queued[:step], self.queued[step:]
+        frame = av.AudioFrame(format="s16", layout="mono", samples=step)
+        frame.planes[0].update(to_pcm16(np.pad(chunk, (0, step - len(chunk)))))
+        frame.sample_rate, frame.pts, frame.time_base = RATE, self.pts, fractions.Fraction(1, RATE)
+        self.pts += step
+        return frame
 
 
 @contextlib.contextmanager
@@ -205,22 +237,15 @@ def markdown(report: dict[str, Any]) -> str:
         "",
         f"{report['turns']} turns, answer accuracy {report['answer_accuracy']}, no answer {report['no_answer']}",
         "",
-        "| figure | p50 | p90 | p95 | n |",
-        "|---|---|---|---|---|",
     ]
     rows = {"voice_to_voice (page)": report["voice_to_voice_ms"], **report["stages_ms"]}
     rows["barge_in_stop (page)"] = report["barge_in"]["stop_ms"]
-    for name, p in rows.items():
-        lines.append(f"| {name} | {p['p50']} | {p['p90']} | {p['p95']} | {p['n']} |")
+    lines += percentile_table(rows)
     return "\n".join(lines) + "\n"
 
 
 def write(report: dict[str, Any], out: Path) -> tuple[Path, Path]:
-    out.mkdir(parents=True, exist_ok=True)
-    json_path, md_path = out / "report.json", out / "report.md"
-    json_path.write_text(json.dumps(report, ensure_ascii=False, indent=2), encoding="utf-8")
-    md_path.write_text(markdown(report), encoding="utf-8")
-    return json_path, md_path
+    return write_report(report, out, markdown)
 
 
 def wait_for_agent(url: str, room: str, timeout_s: float = 240.0) -> None:

@@ -8,7 +8,6 @@ must not stop it. Every figure is read off the two recorded tracks on one clock 
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -22,6 +21,7 @@ from agent.conversation import Conversation, Stages
 from agent.recorded import measure
 from agent.replay import FRAME_MS, Recording, replay
 from evals.faq import DEFAULT_QUESTIONS, Question, load_questions, machine, today
+from evals.report import percentile_table, write_report
 from evals.stats import percentiles
 from knowledge.catalog import Catalog
 from knowledge.text import compact
@@ -240,11 +240,7 @@ def _rate(values: list[Any]) -> float | None:
 
 
 def write(report: dict[str, Any], out: Path) -> tuple[Path, Path]:
-    out.mkdir(parents=True, exist_ok=True)
-    json_path, md_path = out / "report.json", out / "report.md"
-    json_path.write_text(json.dumps(report, ensure_ascii=False, indent=2), encoding="utf-8")
-    md_path.write_text(markdown(report), encoding="utf-8")
-    return json_path, md_path
+    return write_report(report, out, markdown)
 
 
 def markdown(report: dict[str, Any]) -> str:
@@ -257,13 +253,10 @@ def markdown(report: dict[str, Any]) -> str:
         f"{report['turns']} clean turns; answer accuracy {report['answer_accuracy']} "
         f"(zh {report['answer_accuracy_by_language']['zh']}, en {report['answer_accuracy_by_language']['en']})",
         "",
-        "| figure | p50 | p90 | p95 | n |",
-        "|---|---|---|---|---|",
     ]
     rows = {"voice_to_voice": report["voice_to_voice_ms"], **report["stages_ms"]}
     rows["barge_in_stop"] = report["barge_in"]["stop_ms"]
-    for name, p in rows.items():
-        lines.append(f"| {name} | {p['p50']} | {p['p90']} | {p['p95']} | {p['n']} |")
+    lines += percentile_table(rows)
     b = report["barge_in"]
     lines += [
         "",

@@ -188,6 +188,20 @@ def test_a_cough_while_the_answer_is_prepared_does_not_lose_it(engine: AnswerEng
     assert conv.false_interruptions == 1
 
 
+def test_in_a_room_with_several_askers_the_answer_begins_with_the_askers_name(engine: AnswerEngine) -> None:
+    async def run() -> tuple[Conversation, ToneVoice]:
+        voice = ToneVoice()
+        conv = conversation(engine, ScriptedEars(QUESTION), voice)
+        conv.addressee = "Alice"
+        await replay(conv, np.concatenate([silence(0.3), speech(1.0)]), tail_s=0.5)
+        await conv.close()
+        return conv, voice
+
+    conv, voice = asyncio.run(run())
+    assert voice.said[0].startswith("Alice, ") and len([s for s in voice.said if "Alice" in s]) == 1
+    assert conv.history[-1].text.startswith("Alice, ") and "14 days" in conv.history[-1].text
+
+
 @pytest.mark.parametrize("text", ["", "嗯", "uh-huh"])
 def test_a_backchannel_or_empty_transcript_is_not_a_question(engine: AnswerEngine, text: str) -> None:
     async def run() -> Conversation:

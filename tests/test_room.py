@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-import fractions
 import json
 import time
 from collections.abc import Iterator
 
-import av
 import httpx
 import numpy as np
 import pytest
@@ -18,8 +16,9 @@ from aiortc.mediastreams import MediaStreamTrack
 from conftest import running_server
 
 from agent.rtc.client import RoomClient, room_socket_url
-from agent.rtc.room import RoomError
+from agent.rtc.room import RoomError, prefetch_less
 from agent.rtc.tokens import TokenError, Tokens
+from evals.room import Microphone
 
 # ---- tokens -----------------------------------------------------------------------------------
 
@@ -50,6 +49,28 @@ def test_a_forged_or_altered_token_is_refused() -> None:
     for junk in ("", "abc", "%%%.###"):
         with pytest.raises(TokenError):
             tokens.check(junk, "live")
+
+
+def test_incoming_audio_is_decoded_after_one_packet_not_four() -> None:
+    async def run() -> list[tuple[int, int]]:
+        sender, receiver = RTCPeerConnection(), RTCPeerConnection()
+        sender.addTrack(Microphone())
+        seen: list[tuple[int, int]] = []
+
+        def on_track(track: MediaStreamTrack) -> None:
+            (rx,) = [r for r in receiver.getReceivers() if r.track is track]
+            before = rx._RTCRtpReceiver__jitter_buffer._prefetch  # type: ignore[attr-defined]
+            prefetch_less(receiver, track)
+            seen.append((before, rx._RTCRtpReceiver__jitter_buffer._prefetch))  # type: ignore[attr-defined]
+
+        receiver.on("track", on_track)
+        await sender.setLocalDescription(await sender.createOffer())
+        await receiver.setRemoteDescription(sender.localDescription)
+        for pc in (sender, receiver):
+            await pc.close()
+        return seen
+
+    assert asyncio.run(run()) == [(4, 1)]
 
 
 # ---- a real server ------------------------------------------------------------------------------
@@ -129,6 +150,7 @@ def test_bad_requests_get_a_reason_and_the_connection_goes_on(server: tuple[str,
             {"type": "publish", "sdp": "v=0\r\n" + "a=x\r\n" * 4000},
             {"type": "subscribe", "to": "nobody", "sdp": "v=0\r\n"},
             {"type": "stage", "product": "band-x2"},
+            {"type": "subscribe", "to": client.welcome["id"], "sdp": "v=0\r\n"},
             {"type": "dance"},
         ):
             with pytest.raises(RoomError) as refused:
@@ -152,31 +174,11 @@ def test_bad_requests_get_a_reason_and_the_connection_goes_on(server: tuple[str,
     assert "over the 20000 limit" in reasons[1]
     assert "is not publishing" in reasons[2]
     assert "only the host can send 'stage'" in reasons[3]
-    assert "unknown message type 'dance'" in reasons[4]
+    assert "is not publishing" in reasons[4]
+    assert "unknown message type 'dance'" in reasons[5]
     assert any("must be JSON" in r for r in reasons)
     assert any("over the 32000 limit" in r for r in reasons)
     assert any("too many chat messages" in r for r in reasons)
-
-
-class Tone(MediaStreamTrack):
-    """A 440 Hz tone at 48 kHz, 20 ms frames, paced in real time."""
-
-    kind = "audio"
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.pts = 0
-        self.start = time.monotonic()
-
-    async def recv(self) -> av.AudioFrame:
-        await asyncio.sleep(max(0.0, self.start + self.pts / 48000 - time.monotonic()))
-        t = (self.pts + np.arange(960)) / 48000
-        pcm = (0.3 * np.sin(2 * np.pi * 440 * t) * 32767).astype("<i2")
-        frame = av.AudioFrame(format="s16", layout="mono", samples=960)
-        frame.planes[0].update(pcm.tobytes())
-        frame.sample_rate, frame.pts, frame.time_base = 48000, self.pts, fractions.Fraction(1, 48000)
-        self.pts += 960
-        return frame
 
 
 def test_the_room_forwards_a_publishers_audio_and_data_to_a_subscriber(server: tuple[str, str]) -> None:
@@ -187,9 +189,17 @@ def test_the_room_forwards_a_publishers_audio_and_data_to_a_subscriber(server: t
         await host.connect()
         sender = RTCPeerConnection()
         channel = sender.createDataChannel("captions")
-        sender.addTrack(Tone())
+        microphone = Microphone()
+        t = np.arange(3 * 48000) / 48000
+        microphone.say((0.3 * np.sin(2 * np.pi * 440 * t)).astype(np.float32))
+        sender.addTrack(microphone)
         await alice.publish(sender)
         published = await asyncio.wait_for(_next(host, "published"), 10)
+        carol = RoomClient(server[0], "live", mint(server, "viewer", name="Carol"))
+        await carol.connect()
+        with pytest.raises(RoomError, match="not other viewers' microphones"):
+            await carol.request({"type": "subscribe", "to": alice.welcome["id"], "sdp": "v=0\r\n"})
+        await carol.close()
         receiver = RTCPeerConnection()
         receiver.addTransceiver("audio", direction="recvonly")
         received: list[str] = []
@@ -209,7 +219,7 @@ def test_the_room_forwards_a_publishers_audio_and_data_to_a_subscriber(server: t
         for pc in (sender, receiver):
             await pc.close()
         await alice.close()
-        left = await asyncio.wait_for(_next(host, "left"), 10)
+        left = await asyncio.wait_for(_next(host, "left", alice.welcome["id"]), 10)
         await host.close()
         return max(peaks[-20:]), received, {"published": published, "left": left}
 
@@ -220,8 +230,8 @@ def test_the_room_forwards_a_publishers_audio_and_data_to_a_subscriber(server: t
     assert events["left"]["id"] == events["published"]["participant"]["id"]
 
 
-async def _next(client: RoomClient, kind: str) -> dict:
+async def _next(client: RoomClient, kind: str, about: str | None = None) -> dict:
     while True:
         event = await client.events.get()
-        if event["type"] == kind:
+        if event["type"] == kind and about in (None, event.get("id")):
             return event

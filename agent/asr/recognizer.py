@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from agent.asr.lexicon import Lexicon
 from agent.asr.weights import resolve_whisper
 from agent.audio import RATE
 from knowledge.text import to_simplified
@@ -48,6 +49,7 @@ class SpeechRecognizer:
         device: str = "cpu",
         threads: int = 2,
         vocabulary: dict[str, list[str]] | None = None,
+        lexicon: Lexicon | None = None,
     ):
         from faster_whisper import WhisperModel
 
@@ -57,6 +59,7 @@ class SpeechRecognizer:
         )
         self.multilingual = bool(self.model.model.is_multilingual)
         self.vocabulary = vocabulary or {}
+        self.lexicon = lexicon  # the catalog's Chinese words, put back where Whisper wrote a homophone
 
     def transcribe(self, audio: np.ndarray, language: str | None = None, *, partial: bool = False) -> Transcript:
         """Transcribe 16 kHz mono float32 audio; `language` skips detection.
@@ -88,6 +91,8 @@ class SpeechRecognizer:
         text = "".join(s.text for s in segments).strip()
         if lang == "zh":
             text = to_simplified(text)
+            if self.lexicon is not None:
+                text = self.lexicon.correct(text)
         return Transcript(text, lang, probability, len(audio) / RATE * 1000, (time.perf_counter() - start) * 1000)
 
     def detect_language(self, audio: np.ndarray) -> tuple[str, float]:

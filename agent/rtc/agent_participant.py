@@ -27,7 +27,7 @@ from agent.audio import RATE
 from agent.conversation import Conversation, Stages
 from agent.rtc.avatar import Avatar, AvatarTrack
 from agent.rtc.client import RoomClient
-from agent.rtc.room import RoomError, rtc_configuration
+from agent.rtc.room import RoomError, prefetch_less, rtc_configuration
 from agent.rtc.voice_track import RATE as VOICE_RATE
 from agent.rtc.voice_track import Floor, VoiceTrack
 
@@ -100,7 +100,8 @@ class AgentParticipant:
             self._apply(event["state"])
         elif kind == "chat" and event.get("role") == "viewer" and not self.state.get("agent_paused"):
             listener = self.listeners.get(event["from"]) or self._listener(event["from"], event.get("name", ""))
-            listener.chat_turns.add(listener.conversation.ask(event["text"]))
+            # a typed question is answered aloud too, so the room hears whom it is for
+            listener.chat_turns.add(listener.conversation.ask(event["text"], addressee=_spoken_name(listener.name)))
 
     async def _consider(self, participant: dict[str, Any]) -> None:
         """Hear a viewer who publishes a microphone (the host's own speech is not a question)."""
@@ -115,6 +116,7 @@ class AgentParticipant:
 
         @pc.on("track")
         def on_track(track: MediaStreamTrack) -> None:
+            prefetch_less(pc, track)
             listener.tasks.append(asyncio.ensure_future(self._hear(track, listener)))
 
         try:
@@ -130,7 +132,14 @@ class AgentParticipant:
         conversation.start()
         self.listeners[participant_id] = listener
         self.floor.conversations.append(conversation)
+        self._address()
         return listener
+
+    def _address(self) -> None:
+        """With several viewers asking, each answer begins with the asker's name; with one, none does."""
+        several = len(self.listeners) > 1
+        for listener in self.listeners.values():
+            listener.conversation.addressee = _spoken_name(listener.name) if several else None
 
     async def _drop(self, participant_id: str) -> None:
         listener = self.listeners.pop(participant_id, None)
@@ -138,6 +147,7 @@ class AgentParticipant:
             return
         with contextlib.suppress(ValueError):
             self.floor.conversations.remove(listener.conversation)
+        self._address()
         for task in listener.tasks:
             task.cancel()
         if listener.pc is not None:
@@ -169,13 +179,17 @@ class AgentParticipant:
                 except TimeoutError:
                     listener.conversation.hear(gap)
                     continue
-                assert isinstance(frame, av.AudioFrame)
-                samples = mono(frame)
-                if resampler is None:
-                    resampler = soxr.ResampleStream(frame.sample_rate, RATE, 1, dtype="float32", quality="HQ")
-                if self.state.get("agent_paused"):
-                    samples = np.zeros_like(samples)  # paused: the agent hears nothing and answers nothing
-                listener.conversation.hear(resampler.resample_chunk(samples))
+                if not isinstance(frame, av.AudioFrame) or not frame.samples:
+                    continue
+                try:
+                    samples = mono(frame)
+                    if resampler is None:
+                        resampler = soxr.ResampleStream(frame.sample_rate, RATE, 1, dtype="float32", quality="HQ")
+                    if self.state.get("agent_paused"):
+                        samples = np.zeros_like(samples)  # paused: the agent hears nothing and answers nothing
+                    listener.conversation.hear(resampler.resample_chunk(samples))
+                except Exception:  # one undecodable frame costs that frame, never the viewer's conversation
+                    log.exception("a frame from %s could not be used", listener.name)
 
     def _caption(self, listener: Listener, message: dict[str, Any]) -> None:
         """What the agent heard and says, on its data channel; chat questions also get a chat answer."""
@@ -193,6 +207,12 @@ class AgentParticipant:
     async def _chat(self, text: str) -> None:
         with contextlib.suppress(Exception):
             await self.client.send({"type": "chat", "text": text[:300]})
+
+
+def _spoken_name(name: str) -> str | None:
+    """A display name worth saying aloud (not the default role names)."""
+    name = name.strip()
+    return name if name and name.lower() not in ("viewer", "guest", "anonymous") else None
 
 
 def mono(frame: av.AudioFrame) -> np.ndarray:

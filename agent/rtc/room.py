@@ -21,6 +21,7 @@ from typing import Any
 
 from aiortc import RTCConfiguration, RTCDataChannel, RTCIceServer, RTCPeerConnection, RTCSessionDescription
 from aiortc.contrib.media import MediaRelay
+from aiortc.jitterbuffer import JitterBuffer
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
 from agent.rtc.tokens import MAX_NAME_CHARS, Pass
@@ -30,6 +31,7 @@ MAX_PARTICIPANTS = 64
 MAX_SDP_CHARS = 20000
 ICE_GATHER_S = 5.0
 Send = Callable[[dict[str, Any]], None]
+_JITTER_BUFFER = "_RTCRtpReceiver__jitter_buffer"  # aiortc 1.16's (name-mangled) audio jitter buffer
 
 
 class RoomError(ValueError):
@@ -57,6 +59,25 @@ class Participant:
 
     def describe(self) -> dict[str, Any]:
         return {"id": self.id, "name": self.name, "role": self.role, "publishes": sorted(self.tracks)}
+
+
+def prefetch_less(pc: RTCPeerConnection, track: MediaStreamTrack, prefetch: int = 1) -> None:
+    """Decode incoming audio after one packet instead of aiortc's four (80 ms).
+
+    aiortc holds four 20 ms packets in its jitter buffer before it decodes one. A forwarding hop
+    needs no jitter buffer of its own (the listener at the end of the path has one), and on one
+    machine or a LAN there is next to no jitter; measured in the room (docs/PERFORMANCE.md), the
+    three aiortc hops of a barge-in cost about 240 ms of that buffering. Call it from the `track`
+    event, before any packet has arrived.
+    """
+    if track.kind != "audio":
+        return
+    for receiver in pc.getReceivers():
+        if receiver.track is track:
+            if not isinstance(getattr(receiver, _JITTER_BUFFER, None), JitterBuffer):
+                log.warning("this aiortc keeps its jitter buffer elsewhere: audio keeps its 80 ms prefetch")
+                return
+            setattr(receiver, _JITTER_BUFFER, JitterBuffer(capacity=16, prefetch=prefetch))
 
 
 def rtc_configuration(ice_servers: list[dict[str, Any]]) -> RTCConfiguration:
@@ -131,6 +152,7 @@ class Room:
 
         @pc.on("track")
         def on_track(track: MediaStreamTrack) -> None:
+            prefetch_less(pc, track)
             participant.tracks[track.kind] = track
             # read every published track from the start, so nothing queues up unread while nobody listens
             participant.drains.append(asyncio.ensure_future(_drain(self.relay.subscribe(track, buffered=False))))
@@ -156,6 +178,8 @@ class Room:
             raise RoomError(f"participant '{publisher_id[:20]}' is not publishing in this room")
         if publisher_id == participant.id:
             raise RoomError("a participant does not subscribe to itself")
+        if participant.role == "viewer" and publisher.role == "viewer":
+            raise RoomError("viewers receive the host and the agent, not other viewers' microphones")
         old = participant.subscriptions.pop(publisher_id, None)
         if old:
             await old.pc.close()

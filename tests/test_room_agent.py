@@ -10,11 +10,13 @@ captions on its data channel hold the catalog fact.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import json
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Coroutine, Iterator
 from pathlib import Path
+from typing import Any, TypeVar
 
 import httpx
 import numpy as np
@@ -22,11 +24,12 @@ import pytest
 
 from agent.audio import write_wav
 from agent.tts.speaker import Speaker
-from evals.room import WEBAUDIO_MIC, chromium, speak
+from evals.room import WEBAUDIO_MIC, Microphone, chromium, speak
 from tests.conftest import running_server
 
 pytestmark = pytest.mark.model
 RATE = 48000
+T = TypeVar("T")
 ADMIN = "room-test-admin"
 
 
@@ -45,14 +48,25 @@ def server() -> Iterator[str]:
         yield url
 
 
-def viewer_url(server: str, name: str, **extra: str) -> str:
+def minted(server: str, role: str, name: str = "") -> dict:
+    """A token (and its page URL) from the running server, as the host would mint one."""
     reply = httpx.post(
         f"{server}/api/rooms/live/tokens",
-        json={"role": "viewer", "name": name},
+        json={"role": role, "name": name},
         headers={"Authorization": f"Bearer {ADMIN}"},
     )
+    return dict(reply.json())
+
+
+def viewer_url(server: str, name: str, **extra: str) -> str:
     query = "".join(f"&{k}={v}" for k, v in extra.items())
-    return f"{server}{reply.json()['url']}&name={name}{query}"
+    return f"{server}{minted(server, 'viewer', name)['url']}&name={name}{query}"
+
+
+def off_the_page(coroutine: Coroutine[Any, Any, T]) -> T:
+    """Run a coroutine while Playwright's sync API holds this thread's event loop."""
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
 
 
 def silence(seconds: float) -> np.ndarray:
@@ -119,11 +133,7 @@ def test_a_chat_question_is_answered_in_the_chat_and_aloud(server: str) -> None:
     from agent.rtc.client import RoomClient
 
     async def run() -> tuple[list[dict], list[dict]]:
-        token = httpx.post(
-            f"{server}/api/rooms/live/tokens",
-            json={"role": "viewer", "name": "Carol"},
-            headers={"Authorization": f"Bearer {ADMIN}"},
-        ).json()["token"]
+        token = minted(server, "viewer", "Carol")["token"]
         client = RoomClient(server, "live", token)
         welcome = await client.connect()
         agent = next(p for p in welcome["participants"] if p["role"] == "agent")
@@ -148,3 +158,92 @@ def test_a_chat_question_is_answered_in_the_chat_and_aloud(server: str) -> None:
     assert replies and replies[0]["text"].startswith("@Carol ") and "199" in replies[0]["text"], seen
     spoken = [c["text"] for c in captions if c["type"] == "transcript" and c["role"] == "agent"]
     assert any("199" in text for text in spoken), captions  # the clause was played on the agent's voice
+
+
+def test_two_viewers_asking_at_once_are_both_answered_each_by_name(server: str, say: Speaker) -> None:
+    from aiortc import RTCPeerConnection
+
+    from agent.rtc.client import RoomClient
+
+    asks = {
+        "Alice": ("How many days does the SmartBand X2 battery last?", "14"),
+        "Bob": ("How much does the SmartBand X2 cost?", "199"),
+    }
+
+    async def join(name: str) -> tuple[RoomClient, Microphone, RTCPeerConnection]:
+        token = minted(server, "viewer", name)["token"]
+        client = RoomClient(server, "live", token)
+        await client.connect()
+        microphone, pc = Microphone(), RTCPeerConnection()
+        pc.addTrack(microphone)
+        await client.publish(pc)
+        return client, microphone, pc
+
+    async def run() -> list[dict]:
+        viewers = {name: await join(name) for name in asks}
+        client = viewers["Alice"][0]
+        agent = next(p for p in client.welcome["participants"] if p["role"] == "agent")
+        listen = RTCPeerConnection()
+        listen.addTransceiver("audio", direction="recvonly")
+        captions: list[dict] = []
+        listen.createDataChannel("captions").on("message", lambda m: captions.append(json.loads(m)))
+        await client.subscribe(agent["id"], listen)
+        await asyncio.sleep(2.0)  # the agent has subscribed to both microphones
+        for name, (question, _) in asks.items():
+            viewers[name][1].say(say.synthesize(question, "en"))
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline and len([c for c in captions if c["type"] == "turn"]) < 2:
+            await asyncio.sleep(0.2)
+        for peer_client, _, pc in viewers.values():
+            await pc.close()
+            await peer_client.close()
+        await listen.close()
+        return captions
+
+    captions = asyncio.run(run())
+    for name, (_, fact) in asks.items():
+        said = " ".join(
+            c["text"]
+            for c in captions
+            if c["type"] == "transcript" and c["role"] == "agent" and c["viewer_name"] == name
+        )
+        assert said.startswith(f"{name}, ") and fact in said, (name, captions)
+
+
+def test_the_host_page_puts_a_product_on_stage_and_pauses_the_agent(server: str) -> None:
+    from agent.rtc.client import RoomClient
+
+    host_url = minted(server, "host")["url"]
+
+    async def chat(question: str, wait_s: float) -> list[str]:
+        token = minted(server, "viewer", "Dan")["token"]
+        client = RoomClient(server, "live", token)
+        await client.connect()
+        await client.send({"type": "chat", "text": question})
+        replies: list[str] = []
+        deadline = time.monotonic() + wait_s
+        while time.monotonic() < deadline and not replies:
+            try:
+                event = await asyncio.wait_for(client.events.get(), max(0.1, deadline - time.monotonic()))
+            except TimeoutError:
+                break
+            if event["type"] == "chat" and event["role"] == "agent":
+                replies.append(event["text"])
+        await client.close()
+        return replies
+
+    with chromium() as browser:
+        page = browser.new_page()
+        page.goto(server + host_url)
+        wait_for(page, "window.hostState && window.hostState.ready", 30)
+        page.select_option("#stage", "band-x2")
+        wait_for(page, "window.hostState.state.on_stage === 'band-x2'", 10)
+        (reply,) = off_the_page(chat("Is this one waterproof?", 60))
+        assert "5 ATM" in reply, reply  # "this one" is the product on stage
+        page.click("#pause")
+        wait_for(page, "window.hostState.state.agent_paused === true", 10)
+        assert off_the_page(chat("How much is the SmartBand X2?", 8)) == []  # paused: no answer
+        page.click("#pause")
+        wait_for(page, "window.hostState.state.agent_paused === false", 10)
+        turns = page.evaluate("window.hostState.turns")
+    assert any(t["transcript"] == "Is this one waterproof?" and t["status"] == "answered" for t in turns), turns
