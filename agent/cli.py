@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from agent import measure
 from knowledge.loader import SAMPLE_CATALOG, load_catalog
 from knowledge.sources import CatalogError
 
@@ -65,14 +66,14 @@ def _parser() -> argparse.ArgumentParser:
     asr.add_argument("--device", default="cpu")
     asr.add_argument("--threads", type=int, default=2)
     asr.add_argument("--limit", type=int)
-    asr.set_defaults(run=cmd_eval_asr)
+    asr.set_defaults(run=measure.cmd_eval_asr)
     faq = ev.add_parser("faq", help="grounded-answer accuracy and latency over a question set")
     _host_arguments(faq)
     faq.add_argument("--questions", type=Path, help="question set (default: the bundled bilingual set)")
     faq.add_argument("--out", type=Path, default=Path("reports/faq"), help="folder for report.json and report.md")
     faq.add_argument("--limit", type=int, help="only the first N questions")
     faq.add_argument("--quiet", action="store_true", help="no per-question progress")
-    faq.set_defaults(run=cmd_eval_faq)
+    faq.set_defaults(run=measure.cmd_eval_faq)
 
     talk = sub.add_parser("talk", help="one spoken question from a WAV file, answered aloud into a WAV file")
     _host_arguments(talk)
@@ -97,7 +98,7 @@ def _parser() -> argparse.ArgumentParser:
     bench.add_argument("--barge-ins", type=int, default=30, help="answers talked over (every third: only a sound)")
     bench.add_argument("--out", type=Path, default=Path("reports/bench"), help="folder for report.json and report.md")
     bench.add_argument("--quiet", action="store_true", help="no progress line")
-    bench.set_defaults(run=cmd_bench)
+    bench.set_defaults(run=measure.cmd_bench)
 
     room_bench = sub.add_parser(
         "bench-room", help="voice-to-voice at the listener: a headless Chromium asks aloud in the live room"
@@ -106,7 +107,7 @@ def _parser() -> argparse.ArgumentParser:
     room_bench.add_argument("--turns", type=int, default=30, help="spoken questions (default 30)")
     room_bench.add_argument("--barge-ins", type=int, default=10, help="interruptions (default 10)")
     room_bench.add_argument("--out", type=Path, default=Path("reports/bench-room"))
-    room_bench.set_defaults(run=cmd_bench_room)
+    room_bench.set_defaults(run=measure.cmd_bench_room)
 
     serve = sub.add_parser("serve", help="run the agent: the ask page, the JSON API and the /ws/pcm voice endpoint")
     _host_arguments(serve)
@@ -238,86 +239,6 @@ def cmd_converse(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_bench(args: argparse.Namespace) -> int:
-    import asyncio
-
-    from agent.audio import RATE, AudioError, read_wav
-    from agent.tts.speaker import Speaker
-    from evals import voice as bench
-
-    host = _host(args)
-    voice = _voice(args, host)
-    viewer_voice = Speaker(voice.speaker.voices, RATE)
-    questions = bench.pick_questions(host.catalog.current.catalog, args.turns)
-    noise_path = Path(".cache/testdata/alsa/usr/share/sounds/alsa/Noise.wav")
-    try:
-        noise = read_wav(noise_path) if noise_path.exists() else None
-    except AudioError:
-        noise = None
-    report = asyncio.run(
-        bench.run_bench(
-            voice.stages(host.engine, RATE), viewer_voice.synthesize, questions, args.barge_ins, noise, not args.quiet
-        )
-    )
-    report["meta"] = bench.meta(
-        args.device,
-        {"composer": host.composer_note, "asr_model": args.asr_model or "packaged:base", "turn_model": args.turn_model},
-    )
-    json_path, md_path = bench.write(report, args.out)
-    v2v, stop = report["voice_to_voice_ms"], report["barge_in"]["stop_ms"]
-    print(
-        f"voice-to-voice p50/p90/p95 {v2v['p50']}/{v2v['p90']}/{v2v['p95']} ms over {v2v['n']} turns; "
-        f"barge-in stop p50/p95 {stop['p50']}/{stop['p95']} ms, yield rate {report['barge_in']['yield_rate']}, "
-        f"false yields {report['barge_in']['false_yields']}/{report['barge_in']['distractions']}; "
-        f"answer accuracy {report['answer_accuracy']}"
-    )
-    print(f"wrote {json_path} and {md_path}")
-    return 0
-
-
-def cmd_bench_room(args: argparse.Namespace) -> int:
-    """Starts `livehost serve` on a free port, then measures it from a browser in its room."""
-    import os
-    import secrets
-    import socket
-    import subprocess
-
-    import httpx
-
-    from agent.tts.speaker import Speaker
-    from evals import room as bench
-    from evals.voice import pick_questions
-    from knowledge.loader import load_catalog
-
-    questions = pick_questions(load_catalog(args.catalog), args.turns)
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    admin, url = secrets.token_urlsafe(12), f"http://127.0.0.1:{port}"
-    command = [sys.executable, "-m", "agent.cli", "serve", "--port", str(port), "--catalog", str(args.catalog)]
-    command += ["--composer", args.composer, "--device", args.device] + (["--model", args.model] if args.model else [])
-    server = subprocess.Popen(command, env={**os.environ, "LIVEHOST_ADMIN_TOKEN": admin}, stdout=subprocess.DEVNULL)
-    try:
-        bench.wait_for_agent(url, "live")
-        minted = httpx.post(
-            f"{url}/api/rooms/live/tokens", json={"role": "viewer"}, headers={"Authorization": f"Bearer {admin}"}
-        ).json()
-        say = Speaker.load(rate=bench.RATE)
-        report = bench.run(url + minted["url"], questions, say.synthesize, args.barge_ins)
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
-    report["meta"] = bench.report_meta({"composer": args.composer, "catalog": str(args.catalog)})
-    json_path, md_path = bench.write(report, args.out)
-    v2v, stop = report["voice_to_voice_ms"], report["barge_in"]["stop_ms"]
-    print(
-        f"voice-to-voice at the page p50/p90/p95 {v2v['p50']}/{v2v['p90']}/{v2v['p95']} ms over {v2v['n']} turns; "
-        f"barge-in stop p50/p95 {stop['p50']}/{stop['p95']} ms; answer accuracy {report['answer_accuracy']}"
-    )
-    print(f"wrote {json_path} and {md_path}")
-    return 0
-
-
 def _host(args: argparse.Namespace) -> Any:
     from agent.host import Host, HostOptions
     from agent.llm.weights import ModelError
@@ -396,59 +317,6 @@ def cmd_transcribe(args: argparse.Namespace) -> int:
     else:
         print(f"[{transcript.language}] {transcript.text}")
     return 0
-
-
-def cmd_eval_asr(args: argparse.Namespace) -> int:
-    from evals import asr
-
-    try:
-        items = asr.asterisk_sentences()
-    except FileNotFoundError as e:
-        raise UserError(str(e)) from None
-    result = asr.run(
-        _recognizer(args.asr_model, args.device, args.threads), items[: args.limit] if args.limit else items
-    )
-    print(json.dumps({"model": args.asr_model or "packaged:base", "device": args.device, **result}, indent=2))
-    return 0
-
-
-def cmd_eval_faq(args: argparse.Namespace) -> int:
-    from evals import faq
-
-    host = _host(args)
-    catalog = host.catalog.current.catalog
-    path = args.questions or faq.DEFAULT_QUESTIONS
-    try:
-        questions = faq.load_questions(path, catalog)
-    except faq.QuestionSetError as e:
-        raise UserError(str(e)) from None
-    questions = questions[: args.limit] if args.limit else questions
-    results = faq.run(host.engine, questions, progress=not args.quiet)
-    meta = {
-        "catalog": str(args.catalog),
-        "questions_file": str(path),
-        "composer": f"{args.composer}: {host.composer_note}",
-        "model": host.model_name,
-        "device": args.device,
-        "machine": faq.machine(),
-        "date": faq.today(),
-    }
-    report = faq.summarize(results, meta)
-    json_path, md_path = faq.write(report, args.out)
-    lat, ans = report["latency_ms"], report["latency_ms_answered"]
-    print(
-        f"accuracy {report['accuracy']:.1%}, hallucinations {report['hallucinations']}, "
-        f"unknown {_pct(report['unknown_correct_rate'])}, declined {_pct(report['declined_correct_rate'])}, "
-        f"first clause p50/p95 {lat['first_clause']['p50']}/{lat['first_clause']['p95']} ms "
-        f"(answered only {ans['first_clause']['p50']}/{ans['first_clause']['p95']} ms), "
-        f"total p50/p95 {lat['total']['p50']}/{lat['total']['p95']} ms"
-    )
-    print(f"wrote {json_path} and {md_path}")
-    return 0
-
-
-def _pct(v: float | None) -> str:
-    return "-" if v is None else f"{v:.1%}"
 
 
 def cmd_serve(args: argparse.Namespace) -> int:

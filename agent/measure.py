@@ -1,0 +1,148 @@
+"""The measuring commands of `livehost`: the benchmarks and the evaluations.
+
+Kept apart from agent/cli.py (the parser and the everyday commands), which registers them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from agent import cli
+    from agent.audio import RATE, AudioError, read_wav
+    from agent.tts.speaker import Speaker
+    from evals import voice as bench
+
+    host = cli._host(args)
+    voice = cli._voice(args, host)
+    viewer_voice = Speaker(voice.speaker.voices, RATE)
+    questions = bench.pick_questions(host.catalog.current.catalog, args.turns)
+    noise_path = Path(".cache/testdata/alsa/usr/share/sounds/alsa/Noise.wav")
+    try:
+        noise = read_wav(noise_path) if noise_path.exists() else None
+    except AudioError:
+        noise = None
+    report = asyncio.run(
+        bench.run_bench(
+            voice.stages(host.engine, RATE), viewer_voice.synthesize, questions, args.barge_ins, noise, not args.quiet
+        )
+    )
+    report["meta"] = bench.meta(
+        args.device,
+        {"composer": host.composer_note, "asr_model": args.asr_model or "packaged:base", "turn_model": args.turn_model},
+    )
+    json_path, md_path = bench.write(report, args.out)
+    v2v, stop = report["voice_to_voice_ms"], report["barge_in"]["stop_ms"]
+    print(
+        f"voice-to-voice p50/p90/p95 {v2v['p50']}/{v2v['p90']}/{v2v['p95']} ms over {v2v['n']} turns; "
+        f"barge-in stop p50/p95 {stop['p50']}/{stop['p95']} ms, yield rate {report['barge_in']['yield_rate']}, "
+        f"false yields {report['barge_in']['false_yields']}/{report['barge_in']['distractions']}; "
+        f"answer accuracy {report['answer_accuracy']}"
+    )
+    print(f"wrote {json_path} and {md_path}")
+    return 0
+
+
+def cmd_bench_room(args: argparse.Namespace) -> int:
+    """Starts `livehost serve` on a free port, then measures it from a browser in its room."""
+
+    import os
+    import secrets
+    import socket
+    import subprocess
+
+    import httpx
+
+    from agent.tts.speaker import Speaker
+    from evals import room as bench
+    from evals.voice import pick_questions
+    from knowledge.loader import load_catalog
+
+    questions = pick_questions(load_catalog(args.catalog), args.turns)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    admin, url = secrets.token_urlsafe(12), f"http://127.0.0.1:{port}"
+    command = [sys.executable, "-m", "agent.cli", "serve", "--port", str(port), "--catalog", str(args.catalog)]
+    command += ["--composer", args.composer, "--device", args.device] + (["--model", args.model] if args.model else [])
+    server = subprocess.Popen(command, env={**os.environ, "LIVEHOST_ADMIN_TOKEN": admin}, stdout=subprocess.DEVNULL)
+    try:
+        bench.wait_for_agent(url, "live")
+        minted = httpx.post(
+            f"{url}/api/rooms/live/tokens", json={"role": "viewer"}, headers={"Authorization": f"Bearer {admin}"}
+        ).json()
+        say = Speaker.load(rate=bench.RATE)
+        report = bench.run(url + minted["url"], questions, say.synthesize, args.barge_ins)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    report["meta"] = bench.report_meta({"composer": args.composer, "catalog": str(args.catalog)})
+    json_path, md_path = bench.write(report, args.out)
+    v2v, stop = report["voice_to_voice_ms"], report["barge_in"]["stop_ms"]
+    print(
+        f"voice-to-voice at the page p50/p90/p95 {v2v['p50']}/{v2v['p90']}/{v2v['p95']} ms over {v2v['n']} turns; "
+        f"barge-in stop p50/p95 {stop['p50']}/{stop['p95']} ms; answer accuracy {report['answer_accuracy']}"
+    )
+    print(f"wrote {json_path} and {md_path}")
+    return 0
+
+
+def cmd_eval_asr(args: argparse.Namespace) -> int:
+    from agent import cli
+    from evals import asr
+
+    try:
+        items = asr.asterisk_sentences()
+    except FileNotFoundError as e:
+        raise cli.UserError(str(e)) from None
+    result = asr.run(
+        cli._recognizer(args.asr_model, args.device, args.threads), items[: args.limit] if args.limit else items
+    )
+    print(json.dumps({"model": args.asr_model or "packaged:base", "device": args.device, **result}, indent=2))
+    return 0
+
+
+def cmd_eval_faq(args: argparse.Namespace) -> int:
+    from agent import cli
+    from evals import faq
+
+    host = cli._host(args)
+    catalog = host.catalog.current.catalog
+    path = args.questions or faq.DEFAULT_QUESTIONS
+    try:
+        questions = faq.load_questions(path, catalog)
+    except faq.QuestionSetError as e:
+        raise cli.UserError(str(e)) from None
+    questions = questions[: args.limit] if args.limit else questions
+    results = faq.run(host.engine, questions, progress=not args.quiet)
+    meta = {
+        "catalog": str(args.catalog),
+        "questions_file": str(path),
+        "composer": f"{args.composer}: {host.composer_note}",
+        "model": host.model_name,
+        "device": args.device,
+        "machine": faq.machine(),
+        "date": faq.today(),
+    }
+    report = faq.summarize(results, meta)
+    json_path, md_path = faq.write(report, args.out)
+    lat, ans = report["latency_ms"], report["latency_ms_answered"]
+    print(
+        f"accuracy {report['accuracy']:.1%}, hallucinations {report['hallucinations']}, "
+        f"unknown {_pct(report['unknown_correct_rate'])}, declined {_pct(report['declined_correct_rate'])}, "
+        f"first clause p50/p95 {lat['first_clause']['p50']}/{lat['first_clause']['p95']} ms "
+        f"(answered only {ans['first_clause']['p50']}/{ans['first_clause']['p95']} ms), "
+        f"total p50/p95 {lat['total']['p50']}/{lat['total']['p95']} ms"
+    )
+    print(f"wrote {json_path} and {md_path}")
+    return 0
+
+
+def _pct(v: float | None) -> str:
+    return "-" if v is None else f"{v:.1%}"
