@@ -235,3 +235,27 @@ async def _next(client: RoomClient, kind: str, about: str | None = None) -> dict
         event = await client.events.get()
         if event["type"] == kind and about in (None, event.get("id")):
             return event
+
+
+def test_the_host_goes_live_and_a_viewer_watches_in_the_browser(server: tuple[str, str]) -> None:
+    from evals.room import chromium
+
+    url = server[0]
+    host_page = f"{url}/host?room=live&token={mint(server, 'host')}"
+    viewer_page = f"{url}/watch?room=live&token={mint(server, 'viewer')}&name=Erin"
+    with chromium() as browser:
+        host = browser.new_page()
+        host.goto(host_page)
+        host.wait_for_function("window.hostState && window.hostState.ready", timeout=30000)
+        host.click("#go-live")  # Chromium's fake camera and microphone
+        host.wait_for_function("document.getElementById('status').textContent === 'live'", timeout=30000)
+        viewer = browser.new_page()
+        viewer.goto(viewer_page)
+        viewer.wait_for_function("window.viewer && window.viewer.ready", timeout=30000)
+        # the host's camera reaches the viewer through the room: frames are decoded and playing
+        playing = "(v => v.videoWidth > 0 && v.currentTime > 1)(document.getElementById('host-video'))"
+        viewer.wait_for_function(playing, timeout=30000)
+        width = viewer.evaluate("document.getElementById('host-video').videoWidth")
+        people = host.evaluate("document.getElementById('people').textContent")
+    assert width > 0
+    assert "Erin (viewer)" in people and "host (host, audio+video)" in people
