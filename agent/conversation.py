@@ -24,8 +24,10 @@ from typing import Any, Protocol
 import numpy as np
 
 from agent.answer.engine import Answer, AnswerEngine
+from agent.answer.plan import Plan
 from agent.asr.recognizer import Transcript
 from agent.playout import Heard, Playout, Segment
+from agent.same_questions import same_question_reply
 from agent.trace import TurnTrace
 from agent.turns.detector import (
     InterruptionConfirmed,
@@ -96,6 +98,7 @@ class _Reply:
     language: str = "en"
     done: bool = False
     addressee: str | None = None  # the name the answer begins with
+    duplicate: str = ""  # what was said instead, when another viewer's answer was this one's
 
 
 class Conversation:
@@ -114,6 +117,8 @@ class Conversation:
         self.on_stage = on_stage  # the product the seller is showing, if any
         self.focus: str | None = None  # the product this conversation last talked about
         self.addressee: str | None = None  # set by a room with several askers: answers begin with this name
+        # set by a room: the name of whoever is already being given this answer (None: answer it)
+        self.claim: Callable[[Plan], str | None] | None = None
         self.clock = clock
         self.detector = TurnDetector(stages.new_vad(), self.options, stages.completion)
         self.playout = Playout(stages.speaker.rate, on_segment=self._on_segment, on_heard=self._on_heard)
@@ -307,16 +312,26 @@ class Conversation:
                 turn.mark("llm_first_sentence", self.clock())
                 reply.language = answer.plan.language
                 text = clause.text
+                first = None if reply.queued or self.claim is None else self.claim(answer.plan)
+                if first is not None:  # another viewer's answer is this one's: say so, not it all again
+                    reply.cancel.set()
+                    reply.duplicate = same_question_reply(reply.language, first)
+                    text = reply.duplicate
                 if reply.addressee and not reply.queued:  # in a room, the first clause names who asked
                     text = f"{reply.addressee}{'，' if reply.language == 'zh' else ', '}{text}"
                 pcm = await asyncio.to_thread(self.stages.speaker.synthesize, text, reply.language)
                 turn.mark("tts_first_audio", self.clock())
                 reply.queued += 1
                 self.playout.enqueue(turn.id, text, reply.language, pcm)
+                if reply.duplicate:
+                    break
             await producer
         finally:
             reply.cancel.set()  # stops the engine (and its LLM) if this task was cancelled
         if answer is None:
+            return
+        if reply.duplicate:
+            turn.answer, turn.status, turn.language = reply.duplicate, "duplicate", answer.plan.language
             return
         first_token = answer.timings_ms.get("llm_first_token") or answer.timings_ms.get("first_clause")
         if first_token is not None:

@@ -31,6 +31,7 @@ class TurnTrace:
     answer: str = ""  # everything the agent prepared to say
     heard: str = ""  # what was actually played to the viewer
     status: str = ""  # answered | unknown | declined | ignored (no words) | cancelled | merged (into the next turn)
+    # | duplicate (another viewer was just given this answer)
     interrupted: bool = False
     end_reason: str = ""  # complete | pause | max_length
     completion: float | None = None

@@ -202,6 +202,37 @@ def test_in_a_room_with_several_askers_the_answer_begins_with_the_askers_name(en
     assert conv.history[-1].text.startswith("Alice, ") and "14 days" in conv.history[-1].text
 
 
+def test_the_same_question_from_a_second_viewer_is_not_answered_all_over_again(engine: AnswerEngine) -> None:
+    from agent.same_questions import SameQuestions
+
+    async def run() -> tuple[list[Conversation], list[ToneVoice]]:
+        same = SameQuestions()
+        voices = [ToneVoice(), ToneVoice()]
+        conversations = [conversation(engine, ScriptedEars(), voice) for voice in voices]
+        for conv, name in zip(conversations, ("Alice", "Bob"), strict=True):
+            conv.addressee = name
+            conv.claim = lambda plan, conv=conv, name=name: same.claim(conv, name, plan)
+        conversations[0].ask(QUESTION)
+        while not conversations[0].playout.active:  # Alice's answer has begun
+            await asyncio.sleep(0.01)
+        conversations[1].ask(QUESTION.replace("How long", "how long"))
+        for _ in range(600):  # play both answers out
+            for conv in conversations:
+                conv.play(RATE // 50)
+            await asyncio.sleep(0.001)
+            if all(c.turns and c.turns[-1].status and not c.busy for c in conversations):
+                break
+        for conv in conversations:
+            await conv.close()
+        return conversations, voices
+
+    (alice, bob), (alice_voice, bob_voice) = asyncio.run(run())
+    assert alice.turns[0].status == "answered" and "14 days" in alice.turns[0].answer
+    assert bob.turns[0].status == "duplicate"
+    assert bob_voice.said == ["Bob, Alice just asked the same thing; that answer was for you too."]
+    assert bob.history[-1].text == bob_voice.said[0]
+
+
 @pytest.mark.parametrize("text", ["", "嗯", "uh-huh"])
 def test_a_backchannel_or_empty_transcript_is_not_a_question(engine: AnswerEngine, text: str) -> None:
     async def run() -> Conversation:

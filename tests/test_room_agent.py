@@ -247,3 +247,28 @@ def test_the_host_page_puts_a_product_on_stage_and_pauses_the_agent(server: str)
         wait_for(page, "window.hostState.state.agent_paused === false", 10)
         turns = page.evaluate("window.hostState.turns")
     assert any(t["transcript"] == "Is this one waterproof?" and t["status"] == "answered" for t in turns), turns
+
+
+def test_the_same_question_from_two_viewers_gets_one_answer(server: str) -> None:
+    from agent.rtc.client import RoomClient
+
+    async def run() -> list[dict]:
+        clients = [RoomClient(server, "live", minted(server, "viewer", name)["token"]) for name in ("Frank", "Gina")]
+        for client in clients:
+            await client.connect()
+        await clients[0].send({"type": "chat", "text": "What is the price of the SmartBand X2?"})
+        await asyncio.sleep(0.5)
+        await clients[1].send({"type": "chat", "text": "What is the price of the SmartBand X2?"})
+        replies: list[dict] = []
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and len(replies) < 2:
+            event = await asyncio.wait_for(clients[0].events.get(), 60)
+            if event["type"] == "chat" and event["role"] == "agent":
+                replies.append(event)
+        for client in clients:
+            await client.close()
+        return replies
+
+    first, second = (r["text"] for r in asyncio.run(run()))
+    assert first.startswith("@Frank ") and "199" in first, first
+    assert second == "@Gina Frank just asked the same thing; that answer was for you too.", second

@@ -30,6 +30,7 @@ from agent.rtc.client import RoomClient
 from agent.rtc.room import RoomError, prefetch_less, rtc_configuration
 from agent.rtc.voice_track import RATE as VOICE_RATE
 from agent.rtc.voice_track import Floor, VoiceTrack
+from agent.same_questions import SameQuestions
 
 log = logging.getLogger("livehost.agent")
 GAP_S = 0.1  # no microphone frame for this long: the viewer is heard as silent
@@ -54,6 +55,7 @@ class AgentParticipant:
         self.floor = Floor()
         self.avatar = Avatar(f"{name} · AI host")
         self.listeners: dict[str, Listener] = {}
+        self.same = SameQuestions()  # one answer for the same question from several viewers
         self.state: dict[str, Any] = {}
         self.pc: RTCPeerConnection | None = None
         self.captions: RTCDataChannel | None = None
@@ -129,6 +131,7 @@ class AgentParticipant:
         conversation = Conversation(self.stages_for(VOICE_RATE), on_stage=self.state.get("on_stage"))
         listener = Listener(participant_id, name, conversation)
         conversation.on_message = lambda message: self._caption(listener, message)
+        conversation.claim = lambda plan: self.same.claim(conversation, _spoken_name(name) or "", plan)
         conversation.start()
         self.listeners[participant_id] = listener
         self.floor.conversations.append(conversation)
