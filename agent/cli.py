@@ -109,6 +109,15 @@ def _parser() -> argparse.ArgumentParser:
     room_bench.add_argument("--out", type=Path, default=Path("reports/bench-room"))
     room_bench.set_defaults(run=measure.cmd_bench_room)
 
+    join = sub.add_parser("join", help="the agent joins a room on a room server (another machine's, or this one's)")
+    _host_arguments(join)
+    _voice_arguments(join)
+    join.add_argument("url", help="the room server, e.g. http://192.168.1.20:8080")
+    join.add_argument("--room", default="live")
+    join.add_argument("--token", help="an agent token from that server (default: $LIVEHOST_AGENT_TOKEN)")
+    join.add_argument("--agent-name", default="Lumi")
+    join.set_defaults(run=cmd_join)
+
     serve = sub.add_parser("serve", help="run the agent: the ask page, the JSON API and the /ws/pcm voice endpoint")
     _host_arguments(serve)
     _voice_arguments(serve)
@@ -352,6 +361,30 @@ def cmd_serve(args: argparse.Namespace) -> int:
         print("no voice (--no-voice): the agent does not join the room")
     print(f"host token for /api/catalog/reload: {app.state.admin_token}", flush=True)
     uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
+    return 0
+
+
+def cmd_join(args: argparse.Namespace) -> int:
+    """The agent as a participant of a room served elsewhere (`POST /api/rooms/R/tokens` role agent)."""
+    import asyncio
+    import os
+
+    from agent.rtc.room import RoomError
+    from agent.rtc.routes import keep_agent_in_room
+    from agent.voice import SerialEngine
+
+    token = args.token or os.environ.get("LIVEHOST_AGENT_TOKEN")
+    if not token:
+        raise UserError("an agent token is needed: --token or LIVEHOST_AGENT_TOKEN (the room's host can mint one)")
+    host = _host(args)
+    voice = _voice(args, host)
+    engine = SerialEngine(host.engine)
+    print(f"joining room '{args.room}' at {args.url} as {args.agent_name}", flush=True)
+    stages_for = lambda rate: voice.stages(engine, rate)  # noqa: E731
+    try:
+        asyncio.run(keep_agent_in_room(args.url, args.room, token, stages_for, args.agent_name))
+    except RoomError as e:
+        raise UserError(f"the room refused the agent: {e}") from None
     return 0
 
 

@@ -6,6 +6,7 @@ import asyncio
 import json
 import time
 from collections.abc import Iterator
+from typing import Any
 
 import httpx
 import numpy as np
@@ -259,3 +260,14 @@ def test_the_host_goes_live_and_a_viewer_watches_in_the_browser(server: tuple[st
         people = host.evaluate("document.getElementById('people').textContent")
     assert width > 0
     assert "Erin (viewer)" in people and "host (host, audio+video)" in people
+
+
+def test_an_agent_with_a_refused_token_gets_the_reason_instead_of_retrying(server: tuple[str, str]) -> None:
+    from agent.rtc.routes import keep_agent_in_room
+
+    def no_models(rate: int) -> Any:
+        raise AssertionError("never asked for: the agent was not let in")
+
+    with pytest.raises(RoomError, match="signature"):
+        forged = Tokens("not this server's secret").mint("live", "agent", "X")
+        asyncio.run(asyncio.wait_for(keep_agent_in_room(server[0], "live", forged, no_models, "X"), 20))

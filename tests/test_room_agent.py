@@ -272,3 +272,37 @@ def test_the_same_question_from_two_viewers_gets_one_answer(server: str) -> None
     first, second = (r["text"] for r in asyncio.run(run()))
     assert first.startswith("@Frank ") and "199" in first, first
     assert second == "@Gina Frank just asked the same thing; that answer was for you too.", second
+
+
+def test_the_agent_joins_a_room_served_by_another_process() -> None:
+    import subprocess
+    import sys
+
+    from agent.rtc.client import RoomClient
+
+    with running_server("--composer", "catalog", "--no-voice", env={"LIVEHOST_ADMIN_TOKEN": ADMIN}) as (url, _):
+        agent_token = minted(url, "agent", "Remote")["token"]
+        command = [sys.executable, "-m", "agent.cli", "join", url, "--token", agent_token, "--composer", "catalog"]
+        joiner = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        try:
+            deadline = time.monotonic() + 240
+            while "agent" not in json.loads(urllib.request.urlopen(url + "/healthz").read())["rooms"].get("live", []):
+                assert joiner.poll() is None and time.monotonic() < deadline, "the agent did not join"
+                time.sleep(0.5)
+
+            async def ask() -> str:
+                client = RoomClient(url, "live", minted(url, "viewer", "Hank")["token"])
+                await client.connect()
+                await client.send({"type": "chat", "text": "How long does the SmartBand X2 battery last?"})
+                while True:
+                    event = await asyncio.wait_for(client.events.get(), 60)
+                    if event["type"] == "chat" and event["role"] == "agent":
+                        break
+                await client.close()
+                return str(event["text"])
+
+            reply = asyncio.run(ask())
+        finally:
+            joiner.terminate()
+            joiner.wait(timeout=30)
+    assert reply.startswith("@Hank ") and "14" in reply, reply

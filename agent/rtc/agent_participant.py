@@ -60,7 +60,6 @@ class AgentParticipant:
         self.pc: RTCPeerConnection | None = None
         self.captions: RTCDataChannel | None = None
         self.id = ""
-        self.joined = asyncio.Event()
 
     async def run(self) -> None:
         """Join, publish, then follow the room until the connection ends."""
@@ -74,7 +73,6 @@ class AgentParticipant:
         await self.client.publish(self.pc)
         for participant in welcome.get("participants", []):
             await self._consider(participant)
-        self.joined.set()
         try:
             while (event := await self.client.events.get())["type"] != "closed":
                 try:

@@ -20,7 +20,7 @@ from fastapi.responses import FileResponse
 from pydantic import BaseModel, Field
 
 from agent.conversation import Stages
-from agent.rtc.room import Rooms
+from agent.rtc.room import RoomError, Rooms
 from agent.rtc.signaling import room_socket
 from agent.rtc.tokens import TokenError, Tokens, check_room
 
@@ -123,7 +123,8 @@ def add_room(
 
 
 async def keep_agent_in_room(url: str, room: str, token: str, stages_for: Callable[[int], Stages], name: str) -> None:
-    """The embedded agent joins the room, and joins again whenever its connection drops."""
+    """The agent joins the room (on this server or another) and joins again whenever its connection
+    drops; a room that refuses it (a bad or expired token) is an error, raised as RoomError."""
     from agent.rtc.agent_participant import AgentParticipant
 
     while True:
@@ -136,6 +137,10 @@ async def keep_agent_in_room(url: str, room: str, token: str, stages_for: Callab
             raise
         except OSError as e:  # the server is not listening yet (at start-up) or has gone
             log.info("the agent cannot reach %s (%s); trying again", url, e)
+        except RoomError as e:
+            if not agent.id:  # refused at the door: trying again cannot help
+                raise
+            log.warning("the agent left room '%s' (%s); joining again", room, e)
         except Exception as e:
             log.warning("the agent left room '%s' (%s); joining again", room, e)
         await asyncio.sleep(REJOIN_S)
