@@ -119,6 +119,8 @@ class Conversation:
         self.addressee: str | None = None  # set by a room with several askers: answers begin with this name
         # set by a room: the name of whoever is already being given this answer (None: answer it)
         self.claim: Callable[[Plan], str | None] | None = None
+        # set by a room for speech that is not all questions: the question in a transcript, or None
+        self.accepts: Callable[[str], str | None] | None = None
         self.clock = clock
         self.detector = TurnDetector(stages.new_vad(), self.options, stages.completion)
         self.playout = Playout(stages.speaker.rate, on_segment=self._on_segment, on_heard=self._on_heard)
@@ -280,6 +282,13 @@ class Conversation:
                 turn.status = "ignored"
                 self._finish(reply)
                 return
+            if self.accepts is not None:  # e.g. the host's speech: a question only when put to the agent
+                addressed = self.accepts(text)
+                if addressed is None:
+                    turn.status = "not_addressed"
+                    self._finish(reply)
+                    return
+                text = addressed
             self.on_message({"type": "transcript", "role": "user", "text": text, "final": True})
             self.history.append(Message("viewer", text, turn.id))
             await self._answer(reply, text)

@@ -306,3 +306,40 @@ def test_the_agent_joins_a_room_served_by_another_process() -> None:
             joiner.terminate()
             joiner.wait(timeout=30)
     assert reply.startswith("@Hank ") and "14" in reply, reply
+
+
+def test_the_hosts_speech_is_a_question_only_when_put_to_the_agent_by_name(server: str, say: Speaker) -> None:
+    from aiortc import RTCPeerConnection
+
+    from agent.rtc.client import RoomClient
+
+    async def run() -> list[dict]:
+        host = RoomClient(server, "live", minted(server, "host", "Ivy")["token"])
+        await host.connect()
+        microphone, pc = Microphone(), RTCPeerConnection()
+        pc.addTrack(microphone)
+        await host.publish(pc)
+        agent = next(p for p in host.welcome["participants"] if p["role"] == "agent")
+        listen = RTCPeerConnection()
+        listen.addTransceiver("audio", direction="recvonly")
+        captions: list[dict] = []
+        listen.createDataChannel("captions").on("message", lambda m: captions.append(json.loads(m)))
+        await host.subscribe(agent["id"], listen)
+        await asyncio.sleep(2.0)  # the agent has subscribed to the host's microphone
+        pause = np.zeros(int(1.5 * RATE), dtype=np.float32)
+        microphone.say(say.synthesize("Welcome, everyone, to today's stream.", "en"))
+        microphone.say(pause)
+        microphone.say(say.synthesize("Lumi, how many days does the SmartBand X2 battery last?", "en"))
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline and not [c for c in captions if c.get("status") == "answered"]:
+            await asyncio.sleep(0.2)
+        for peer in (pc, listen):
+            await peer.close()
+        await host.close()
+        return captions
+
+    captions = asyncio.run(run())
+    # a pause after "Lumi," may split the question in two: the first part is then merged into the second
+    turns = [c for c in captions if c["type"] == "turn" and c["status"] != "cancelled"]
+    assert [t["status"] for t in turns] == ["not_addressed", "answered"], turns
+    assert "14" in turns[1]["answer"], turns

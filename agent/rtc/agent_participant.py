@@ -1,8 +1,9 @@
 """The AI host as a participant of a room: it joins through signaling like a browser does.
 
 It publishes one voice (`VoiceTrack`), one avatar video (`AvatarTrack`) and a `captions` data
-channel, and subscribes to every viewer who publishes a microphone, each on a connection of its
-own, so it always knows who asked and never hears itself. Each viewer it hears gets a
+channel, and subscribes to every viewer who publishes a microphone and to the host, each on a
+connection of its own, so it always knows who asked and never hears itself. The host's speech is
+a question only when it begins with the agent's name. Each viewer it hears gets a
 `Conversation`; typed chat questions go to the asker's conversation too and are answered aloud
 and in the chat. The host's page controls it through room state: the product on stage, pause.
 """
@@ -23,6 +24,7 @@ import soxr
 from aiortc import RTCDataChannel, RTCPeerConnection
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
+from agent.addressing import addressed_to
 from agent.audio import RATE
 from agent.conversation import Conversation, Stages
 from agent.rtc.avatar import Avatar, AvatarTrack
@@ -46,11 +48,13 @@ class Listener:
     pc: RTCPeerConnection | None = None
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
     chat_turns: set[int] = field(default_factory=set)  # turns asked in the chat, answered there too
+    role: str = "viewer"
 
 
 class AgentParticipant:
     def __init__(self, base_url: str, room: str, token: str, stages_for: Callable[[int], Stages], name: str = "Lumi"):
         self.client = RoomClient(base_url, room, token)
+        self.name = name
         self.stages_for = stages_for
         self.floor = Floor()
         self.avatar = Avatar(f"{name} · AI host")
@@ -104,10 +108,12 @@ class AgentParticipant:
             listener.chat_turns.add(listener.conversation.ask(event["text"], addressee=_spoken_name(listener.name)))
 
     async def _consider(self, participant: dict[str, Any]) -> None:
-        """Hear a viewer who publishes a microphone (the host's own speech is not a question)."""
-        if participant["id"] == self.id or participant["role"] != "viewer" or "audio" not in participant["publishes"]:
+        """Hear a viewer who publishes a microphone, and the host (whose speech is a question only
+        when put to the agent by name)."""
+        role = participant["role"]
+        if participant["id"] == self.id or role not in ("viewer", "host") or "audio" not in participant["publishes"]:
             return
-        listener = self.listeners.get(participant["id"]) or self._listener(participant["id"], participant["name"])
+        listener = self.listeners.get(participant["id"]) or self._listener(participant["id"], participant["name"], role)
         if listener.pc is not None:
             await listener.pc.close()
         pc = RTCPeerConnection(rtc_configuration(self.client.welcome.get("ice_servers", [])))
@@ -125,9 +131,11 @@ class AgentParticipant:
         except (RoomError, TimeoutError) as e:
             log.warning("cannot hear %s: %s", participant["name"], e)
 
-    def _listener(self, participant_id: str, name: str) -> Listener:
+    def _listener(self, participant_id: str, name: str, role: str = "viewer") -> Listener:
         conversation = Conversation(self.stages_for(VOICE_RATE), on_stage=self.state.get("on_stage"))
-        listener = Listener(participant_id, name, conversation)
+        if role == "host":
+            conversation.accepts = addressed_to(self.name)
+        listener = Listener(participant_id, name, conversation, role=role)
         conversation.on_message = lambda message: self._caption(listener, message)
         conversation.claim = lambda plan: self.same.claim(conversation, _spoken_name(name) or "", plan)
         conversation.start()
@@ -138,9 +146,9 @@ class AgentParticipant:
 
     def _address(self) -> None:
         """With several viewers asking, each answer begins with the asker's name; with one, none does."""
-        several = len(self.listeners) > 1
-        for listener in self.listeners.values():
-            listener.conversation.addressee = _spoken_name(listener.name) if several else None
+        viewers = [listener for listener in self.listeners.values() if listener.role == "viewer"]
+        for listener in viewers:
+            listener.conversation.addressee = _spoken_name(listener.name) if len(viewers) > 1 else None
 
     async def _drop(self, participant_id: str) -> None:
         listener = self.listeners.pop(participant_id, None)
