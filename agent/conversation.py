@@ -121,6 +121,7 @@ class Conversation:
         self.claim: Callable[[Plan], str | None] | None = None
         # set by a room for speech that is not all questions: the question in a transcript, or None
         self.accepts: Callable[[str], str | None] | None = None
+        self.aloud = True  # False (a muted agent): answers are prepared as text only, nothing is played
         self.clock = clock
         self.detector = TurnDetector(stages.new_vad(), self.options, stages.completion)
         self.playout = Playout(stages.speaker.rate, on_segment=self._on_segment, on_heard=self._on_heard)
@@ -321,6 +322,8 @@ class Conversation:
                 turn.mark("llm_first_sentence", self.clock())
                 reply.language = answer.plan.language
                 text = clause.text
+                if not self.aloud:
+                    continue  # the whole answer is still produced, for the chat
                 first = None if reply.queued or self.claim is None else self.claim(answer.plan)
                 if first is not None:  # another viewer's answer is this one's: say so, not it all again
                     reply.cancel.set()

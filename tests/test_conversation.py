@@ -233,6 +233,27 @@ def test_the_same_question_from_a_second_viewer_is_not_answered_all_over_again(e
     assert bob.history[-1].text == bob_voice.said[0]
 
 
+def test_a_muted_agent_prepares_the_answer_as_text_and_plays_nothing(engine: AnswerEngine) -> None:
+    async def run() -> tuple[Conversation, ToneVoice, float]:
+        voice = ToneVoice()
+        conv = conversation(engine, ScriptedEars(), voice)
+        conv.aloud = False
+        conv.ask(QUESTION)
+        loudest = 0.0
+        for _ in range(200):
+            loudest = max(loudest, float(np.abs(conv.play(RATE // 50)).max()))
+            await asyncio.sleep(0.005)
+            if conv.turns[-1].status and not conv.busy:
+                break
+        await conv.close()
+        return conv, voice, loudest
+
+    conv, voice, loudest = asyncio.run(run())
+    (turn,) = conv.turns
+    assert turn.status == "answered" and "14 days" in turn.answer and turn.heard == ""
+    assert voice.said == [] and loudest == 0.0
+
+
 @pytest.mark.parametrize("text", ["", "嗯", "uh-huh"])
 def test_a_backchannel_or_empty_transcript_is_not_a_question(engine: AnswerEngine, text: str) -> None:
     async def run() -> Conversation:

@@ -245,6 +245,15 @@ def test_the_host_page_puts_a_product_on_stage_and_pauses_the_agent(server: str)
         assert off_the_page(chat("How much is the SmartBand X2?", 8)) == []  # paused: no answer
         page.click("#pause")
         wait_for(page, "window.hostState.state.agent_paused === false", 10)
+        page.click("#mute")  # muted: answers in the chat only, nothing aloud
+        wait_for(page, "window.hostState.state.agent_muted === true", 10)
+        spoken_before = page.evaluate("window.hostState.captions.filter(c => c.role === 'agent').length")
+        (muted_reply,) = off_the_page(chat("How much is the SmartBand X2?", 60))
+        assert "199" in muted_reply
+        time.sleep(1.0)
+        assert page.evaluate("window.hostState.captions.filter(c => c.role === 'agent').length") == spoken_before
+        page.click("#mute")
+        wait_for(page, "window.hostState.state.agent_muted === false", 10)
         turns = page.evaluate("window.hostState.turns")
     assert any(t["transcript"] == "Is this one waterproof?" and t["status"] == "answered" for t in turns), turns
 

@@ -132,7 +132,8 @@ class AgentParticipant:
             log.warning("cannot hear %s: %s", participant["name"], e)
 
     def _listener(self, participant_id: str, name: str, role: str = "viewer") -> Listener:
-        conversation = Conversation(self.stages_for(VOICE_RATE), on_stage=self.state.get("on_stage"))
+        conversation = Conversation(self.stages_for(VOICE_RATE))
+        self._configure(conversation)
         if role == "host":
             conversation.accepts = addressed_to(self.name)
         listener = Listener(participant_id, name, conversation, role=role)
@@ -164,12 +165,16 @@ class AgentParticipant:
         await listener.conversation.close()
 
     def _apply(self, state: dict[str, Any]) -> None:
-        paused = state.get("agent_paused") and not self.state.get("agent_paused")
+        silenced = [k for k in ("agent_paused", "agent_muted") if state.get(k) and not self.state.get(k)]
         self.state = dict(state)
         for listener in self.listeners.values():
-            listener.conversation.on_stage = state.get("on_stage")
-            if paused:
-                listener.conversation.interrupt("paused")
+            self._configure(listener.conversation)
+            if silenced:
+                listener.conversation.interrupt(silenced[0].removeprefix("agent_"))
+
+    def _configure(self, conversation: Conversation) -> None:
+        conversation.on_stage = self.state.get("on_stage")
+        conversation.aloud = not self.state.get("agent_muted")
 
     # ---- hearing and saying ---------------------------------------------------------------
     async def _hear(self, track: MediaStreamTrack, listener: Listener) -> None:
@@ -201,10 +206,13 @@ class AgentParticipant:
                     log.exception("a frame from %s could not be used", listener.name)
 
     def _caption(self, listener: Listener, message: dict[str, Any]) -> None:
-        """What the agent heard and says, on its data channel; chat questions also get a chat answer."""
-        if message.get("type") == "turn" and message["turn"] in listener.chat_turns and message.get("answer"):
+        """What the agent heard and says, on its data channel; chat questions (and every question while
+        the agent is muted) also get a chat answer."""
+        if message.get("type") == "turn" and message.get("answer"):
+            typed = message["turn"] in listener.chat_turns
             listener.chat_turns.discard(message["turn"])
-            asyncio.ensure_future(self._chat(f"@{listener.name} {message['answer']}"))
+            if typed or (self.state.get("agent_muted") and not message.get("heard")):
+                asyncio.ensure_future(self._chat(f"@{listener.name} {message['answer']}"))
         if message.get("type") not in ("transcript", "turn", "clear"):
             return
         if message["type"] == "turn":

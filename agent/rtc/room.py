@@ -94,7 +94,8 @@ class Room:
         self.has_product = has_product
         self.participants: dict[str, Participant] = {}
         self.relay = MediaRelay()
-        self.state: dict[str, Any] = {"on_stage": None, "agent_paused": False}  # set by the host
+        # set by the host: paused = the agent neither hears nor answers; muted = it answers in the chat only
+        self.state: dict[str, Any] = {"on_stage": None, "agent_paused": False, "agent_muted": False}
         self._ids = itertools.count(1)
 
     # ---- membership -----------------------------------------------------------------------

@@ -2,7 +2,8 @@
 
 Everything a participant does in a room goes through here as JSON messages, the same for a
 browser and for the agent: `publish` and `subscribe` (an SDP offer in, the answer back), `chat`,
-and, for the host, `stage` (the product on stage) and `agent` (pause or resume the agent). Room
+and, for the host, `stage` (the product on stage) and `agent` (pause/resume it, or mute it:
+answers in the chat only). Room
 events (`welcome`, `joined`, `left`, `published`, `unpublished`, `chat`, `state`) come back on the
 same socket. A request may carry an `id`, echoed in its reply. Anything malformed gets an
 `{"type": "error", "error": ...}` reply and the connection goes on; the room never falls over.
@@ -145,7 +146,10 @@ async def _handle(
                 raise RoomError(f"product '{product}' is not in the catalog")
             room.set_state(on_stage=product)
         else:
-            room.set_state(agent_paused=bool(request.get("paused")))
+            changes = {f"agent_{k}": bool(request[k]) for k in ("paused", "muted") if k in request}
+            if not changes:
+                raise RoomError('"agent" needs "paused" and/or "muted" (true or false)')
+            room.set_state(**changes)
         return None
     if kind == "ping":
         return {"type": "pong"}
