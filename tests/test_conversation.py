@@ -301,3 +301,20 @@ def test_a_follow_up_that_points_back_inherits_the_product_and_nothing_else_does
     conv = asyncio.run(run())
     assert [t.transcript for t in conv.turns] == [QUESTION, follow_up]
     assert expected in conv.turns[1].answer
+
+
+def test_once_an_answer_has_ended_the_same_question_is_answered_afresh() -> None:
+    from agent.answer.plan import Plan
+    from agent.same_questions import SameQuestions
+
+    now = [0.0]
+    same = SameQuestions(clock=lambda: now[0])
+    plan = Plan("price?", "en", "answered", "spec", ("band-x2",), aspect="price")
+    alice, bob, carol = object(), object(), object()
+    assert same.claim(alice, "Alice", plan) is None
+    assert same.claim(bob, "Bob", plan) == "Alice"  # asked while Alice's answer plays
+    same.finished(alice)
+    now[0] += 5.0
+    assert same.claim(carol, "Carol", plan) is None  # Alice's answer is over: Carol gets her own
+    same.forget(carol)
+    assert same.claim(bob, "Bob", plan) is None

@@ -78,7 +78,11 @@ class Room {
     const sub = { pc, stream, participant };
     this.subscriptions.set(participant.id, sub);
     for (const kind of participant.publishes) pc.addTransceiver(kind, { direction: "recvonly" });
-    pc.ontrack = (e) => stream.addTrack(e.track);
+    pc.ontrack = (e) => {
+      // a live answer is worth more than a smooth one: ask Chromium for its smallest jitter buffer
+      if ("jitterBufferTarget" in e.receiver) e.receiver.jitterBufferTarget = 0;
+      stream.addTrack(e.track);
+    };
     const channel = pc.createDataChannel("captions");
     channel.onmessage = (m) => onMessage && onMessage(JSON.parse(m.data), participant);
     await pc.setLocalDescription(await pc.createOffer());

@@ -155,6 +155,7 @@ class AgentParticipant:
         listener = self.listeners.pop(participant_id, None)
         if listener is None:
             return
+        self.same.forget(listener.conversation)
         with contextlib.suppress(ValueError):
             self.floor.conversations.remove(listener.conversation)
         self._address()
@@ -208,6 +209,8 @@ class AgentParticipant:
     def _caption(self, listener: Listener, message: dict[str, Any]) -> None:
         """What the agent heard and says, on its data channel; chat questions (and every question while
         the agent is muted) also get a chat answer."""
+        if message.get("type") == "turn":
+            self.same.finished(listener.conversation)
         if message.get("type") == "turn" and message.get("answer"):
             typed = message["turn"] in listener.chat_turns
             listener.chat_turns.discard(message["turn"])
