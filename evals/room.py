@@ -6,10 +6,11 @@ the agent over real WebRTC. Every figure is read inside the page on one clock
 answer counts from the first non-silent sample the page receives (WebAudio on the agent's
 track, 10 ms resolution). The agent's own per-stage timings arrive on its captions channel.
 
-The page's microphone here is WebAudio rather than Chromium's fake capture device, so that each
-question starts when the script says (the fake device plays its file on its own schedule); the
-path from there on (Opus, WebRTC, the room's forwarding, the agent) is the one a viewer's
-microphone takes.
+The questions come from one WAV file on Chromium's fake microphone (`--use-file-for-fake-audio-capture`),
+set apart by long gaps; each question ends where the page's own monitor of its microphone last heard
+it. The barge-ins need to start at a moment the script picks, so for them the page's microphone is
+WebAudio (the fake device plays its file on its own schedule); the path from there on (Opus, WebRTC,
+the room's forwarding, the agent) is the one a viewer's microphone takes.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import contextlib
 import fractions
 import json
 import shutil
+import tempfile
 import time
 import urllib.request
 from collections.abc import Callable, Iterator
@@ -30,7 +32,7 @@ import av
 import numpy as np
 from aiortc.mediastreams import MediaStreamTrack
 
-from agent.audio import to_pcm16, voiced_span
+from agent.audio import to_pcm16, voiced_span, write_wav
 from evals.faq import Question
 from evals.report import percentile_table, write_report
 from evals.stats import percentiles
@@ -42,6 +44,8 @@ FLAGS = [
     "--disable-component-update", "--disable-sync", "--use-fake-ui-for-media-stream",
     "--use-fake-device-for-media-stream", "--autoplay-policy=no-user-gesture-required",
 ]  # fmt: skip
+FILE_LEAD_S = 4.0  # the microphone opens before the connection to the room is up
+FILE_GAP_S = 12.0  # after each question: room for the answer before the next one
 QUIET_MS = 1500  # the agent has finished when it has been silent this long
 ANSWER_TIMEOUT_S = 25.0
 
@@ -144,27 +148,76 @@ def turn_messages(page: Any, since: float) -> list[dict[str, Any]]:
     return list(messages)
 
 
-def ask(page: Any, question: Question, audio: np.ndarray) -> dict[str, Any]:
-    """One spoken question in the room; what the listener measured and what the agent reported."""
-    wait_quiet(page)
-    start = speak(page, audio)
-    _, end_sample = voiced_span(audio, RATE)
-    speech_end = start + 1000 * end_sample / RATE
-    heard = first_sound_after(page, speech_end)
-    wait_quiet(page)
-    turns = [t for t in turn_messages(page, start) if t.get("status") != "merged"]
-    turn = turns[-1] if turns else {}
-    return {
-        "id": question.id,
-        "lang": question.lang,
-        "question": question.question,
-        "transcript": turn.get("transcript", ""),
-        "answer": turn.get("answer", ""),
-        "status": turn.get("status", "no answer"),
-        "correct": bool(turn) and contains_facts(turn.get("answer", ""), question),
-        "voice_to_voice_ms": None if heard is None else round(heard - speech_end, 1),
-        "stages_ms": turn.get("timings_ms", {}),
-    }
+def ask_from_file(
+    viewer_url: str, questions: list[Question], say: Callable[[str, str], np.ndarray], progress: bool = True
+) -> list[dict[str, Any]]:
+    """All questions from one WAV file on Chromium's fake microphone, as the issue defines it: each
+    question's end is where the page's own microphone monitor last heard it, and its answer is the
+    first agent sample the page receives after that."""
+    audios = [say(q.question, q.lang) for q in questions]
+    gap = np.zeros(int(FILE_GAP_S * RATE), dtype=np.float32)
+    track = np.concatenate(
+        [np.zeros(int(FILE_LEAD_S * RATE), dtype=np.float32)] + [np.concatenate([a, gap]) for a in audios]
+    )
+    with tempfile.TemporaryDirectory() as folder:
+        wav = Path(folder) / "questions.wav"
+        write_wav(wav, track, RATE)
+        with chromium([f"--use-file-for-fake-audio-capture={wav}%noloop"]) as browser:
+            page = browser.new_page()
+            page.goto(viewer_url + "&mic=open&name=bench")
+            page.wait_for_function("window.viewer && window.viewer.ready && window.viewer.micLevel", timeout=60000)
+            frames = "document.getElementById('agent-video').getVideoPlaybackQuality().totalVideoFrames"
+            first_frames, first_at = page.evaluate(frames), time.monotonic()
+            played = FILE_LEAD_S
+            for k, audio in enumerate(audios):  # the file plays on its own; report as it goes
+                played += len(audio) / RATE + FILE_GAP_S
+                time.sleep(max(0.0, first_at + played - time.monotonic()))
+                if progress:
+                    print(f"[{k + 1}/{len(questions)}] asked: {questions[k].question}")
+            fps = (page.evaluate(frames) - first_frames) / (time.monotonic() - first_at)
+            mic = page.evaluate("window.viewer.micLevel.spans")
+            agent = agent_spans(page)
+            turns = turn_messages(page, 0)
+    rows = file_rows(questions, mic, agent, turns)
+    if rows:
+        rows[0]["avatar_fps"] = round(fps, 1)
+    return rows
+
+
+def file_rows(
+    questions: list[Question], mic: list[list[float]], agent: list[list[float]], turns: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """Each question (a group of microphone sound spans set apart by the long gaps) with its answer."""
+    groups: list[list[float]] = []
+    for start, end in mic:
+        if groups and start - groups[-1][1] < 1000 * FILE_GAP_S / 2:
+            groups[-1][1] = end
+        else:
+            groups.append([start, end])
+    rows = []
+    for k, question in enumerate(questions):
+        if k >= len(groups):
+            rows.append({"id": question.id, "lang": question.lang, "question": question.question,
+                         "status": "not heard by the page", "correct": False, "voice_to_voice_ms": None,
+                         "stages_ms": {}, "transcript": "", "answer": ""})  # fmt: skip
+            continue
+        end = groups[k][1]
+        until = groups[k + 1][0] if k + 1 < len(groups) else float("inf")
+        heard = min((s[0] for s in agent if end < s[0] < until), default=None)
+        answered = [t for t in turns if end < t["at"] < until + 1000 and t.get("status") not in ("merged", "cancelled")]
+        turn = answered[0] if answered else {}
+        rows.append({
+            "id": question.id,
+            "lang": question.lang,
+            "question": question.question,
+            "transcript": turn.get("transcript", ""),
+            "answer": turn.get("answer", ""),
+            "status": turn.get("status", "no answer"),
+            "correct": bool(turn) and contains_facts(turn.get("answer", ""), question),
+            "voice_to_voice_ms": None if heard is None else round(heard - end, 1),
+            "stages_ms": turn.get("timings_ms", {}),
+        })  # fmt: skip
+    return rows
 
 
 def barge_in(page: Any, question: np.ndarray, interruption: np.ndarray, offset_ms: float) -> float | None:
@@ -189,19 +242,15 @@ def run(
     barge_ins: int = 5,
     progress: bool = True,
 ) -> dict[str, Any]:
-    rows: list[dict[str, Any]] = []
+    rows = ask_from_file(viewer_url, questions, say, progress)
     stops: list[float] = []
     missed_stops = 0
+    fps = rows[0].pop("avatar_fps", None) if rows else None
     with chromium() as browser:
         page = browser.new_page()
         page.add_init_script(WEBAUDIO_MIC)
         page.goto(viewer_url + "&mic=open&name=bench")
         page.wait_for_function("window.viewer && window.viewer.ready && window.viewer.agentLevel", timeout=60000)
-        for k, question in enumerate(questions):
-            rows.append(ask(page, question, say(question.question, question.lang)))
-            if progress:
-                row = rows[-1]
-                print(f"[{k + 1}/{len(questions)}] {row['voice_to_voice_ms']} ms  {row['status']}  {question.question}")
         long_question = say("Is the SmartBand X2 waterproof, and what does it cost?", "en")
         interruption = say("Sorry, one more thing about the desk lamp please.", "en")
         for k in range(barge_ins):
@@ -224,6 +273,7 @@ def run(
         "answer_accuracy": round(sum(r["correct"] for r in rows) / len(rows), 3) if rows else None,
         "no_answer": sum(1 for r in rows if r["voice_to_voice_ms"] is None),
         "barge_in": {"trials": barge_ins, "stop_ms": percentiles(stops), "not_measured": missed_stops},
+        "avatar_fps_at_page": fps,
         "rows": rows,
     }
 
