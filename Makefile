@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 HOST   ?= 127.0.0.1
 PORT   ?= 8080
 
-.PHONY: setup models browser testdata run test test-fast lint eval bench clean
+.PHONY: setup models browser turn testdata run test test-fast lint eval bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -25,6 +25,10 @@ models: setup
 # Debian's Chromium for the tests that drive a real browser (root on these machines, as in CI)
 browser:
 	command -v chromium >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium)
+
+# Debian's coturn for the test of participants that reach the room only through a TURN relay
+turn:
+	command -v turnserver >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq coturn)
 
 # real speech for the ASR tests: Debian's Asterisk prompts (CC-BY-SA-3.0), unpacked, not installed
 TESTDATA := .cache/testdata
@@ -46,7 +50,7 @@ $(TESTDATA)/alsa/.done:
 run: models
 	$(BIN)/livehost serve --host $(HOST) --port $(PORT)
 
-test: models browser testdata
+test: models browser turn testdata
 	$(BIN)/python -m pytest -q
 
 test-fast: setup

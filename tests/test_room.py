@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import time
 from collections.abc import Iterator
@@ -271,3 +272,78 @@ def test_an_agent_with_a_refused_token_gets_the_reason_instead_of_retrying(serve
     with pytest.raises(RoomError, match="signature"):
         forged = Tokens("not this server's secret").mint("live", "agent", "X")
         asyncio.run(asyncio.wait_for(keep_agent_in_room(server[0], "live", forged, no_models, "X"), 20))
+
+
+def test_participants_that_only_reach_the_room_through_a_turn_relay_still_get_media() -> None:
+    """Debian's coturn on loopback as the room's TURN server; the clients use relay candidates only."""
+    import shutil
+    import subprocess
+
+    from aiortc import RTCConfiguration, RTCIceServer
+    from aiortc.rtcconfiguration import RTCIceTransportPolicy
+
+    turnserver = shutil.which("turnserver")
+    assert turnserver, "Debian's coturn is needed (make test installs it)"
+    with socket_port() as port:
+        turn = subprocess.Popen(
+            [turnserver, "-n", "--listening-ip=127.0.0.1", f"--listening-port={port}", "--relay-ip=127.0.0.1",
+             "--user=test:secret", "--realm=livehost", "--lt-cred-mech", "--no-tls", "--no-dtls", "--no-cli",
+             "--allow-loopback-peers", "--min-port=49160", "--max-port=49260"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+    try:
+        ice = f"turn:test:secret@127.0.0.1:{port}"
+        args = ("--composer", "catalog", "--no-voice", "--ice-server", ice)
+        with running_server(*args, env={"LIVEHOST_ADMIN_TOKEN": "a"}) as (url, _):
+            server = (url, "a")
+
+            async def run() -> tuple[float, list[str]]:
+                alice = RoomClient(url, "live", mint(server, "viewer", name="Alice"))
+                host = RoomClient(url, "live", mint(server, "host"))
+                welcome = await alice.connect()
+                await host.connect()
+                assert welcome["ice_servers"] == [
+                    {"urls": f"turn:127.0.0.1:{port}", "username": "test", "credential": "secret"}
+                ]
+                servers = [RTCIceServer(**s) for s in welcome["ice_servers"]]
+                relay_only = RTCConfiguration(iceServers=servers, iceTransportPolicy=RTCIceTransportPolicy.RELAY)
+                sender = RTCPeerConnection(relay_only)
+                microphone = Microphone()
+                t = np.arange(3 * 48000) / 48000
+                microphone.say((0.3 * np.sin(2 * np.pi * 440 * t)).astype(np.float32))
+                sender.addTrack(microphone)
+                await alice.publish(sender)
+                await asyncio.wait_for(_next(host, "published"), 10)
+                receiver = RTCPeerConnection(relay_only)
+                receiver.addTransceiver("audio", direction="recvonly")
+                tracks: asyncio.Queue[MediaStreamTrack] = asyncio.Queue()
+                receiver.on("track", tracks.put_nowait)
+                await host.subscribe(alice.welcome["id"], receiver)
+                track = await asyncio.wait_for(tracks.get(), 10)
+                peaks = []
+                for _ in range(40):
+                    frame = await asyncio.wait_for(track.recv(), 5)
+                    peaks.append(float(np.abs(frame.to_ndarray()).max()) / 32768)
+                candidates = [line for pc in (sender, receiver) for line in pc.localDescription.sdp.splitlines()]
+                for pc in (sender, receiver):
+                    await pc.close()
+                await alice.close()
+                await host.close()
+                return max(peaks[-20:]), [c for c in candidates if c.startswith("a=candidate")]
+
+            peak, candidates = asyncio.run(run())
+    finally:
+        turn.terminate()
+        turn.wait(timeout=10)
+    assert candidates and all(" typ relay " in c for c in candidates), candidates  # only through coturn
+    assert peak > 0.1
+
+
+@contextlib.contextmanager
+def socket_port() -> Iterator[int]:
+    import socket
+
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    yield port
