@@ -157,6 +157,15 @@ class Conversation:
         self.detector.agent_speaking = self.playout.active or any(not r.done for r in self._replies.values())
 
     @property
+    def asked_at(self) -> float:
+        """When the question now being answered was asked (its end, on the clock); inf when none is."""
+        reply = self._current
+        if reply is None or reply.done:
+            return float("inf")
+        events = reply.turn.events
+        return events.get("vad_end", events.get("asr_final", float("inf")))
+
+    @property
     def busy(self) -> bool:
         """The agent is preparing or playing an answer, or the viewer is mid-turn."""
         return self.detector.in_turn or self.playout.active or any(not r.done for r in self._replies.values())

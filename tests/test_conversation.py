@@ -318,3 +318,31 @@ def test_once_an_answer_has_ended_the_same_question_is_answered_afresh() -> None
     assert same.claim(carol, "Carol", plan) is None  # Alice's answer is over: Carol gets her own
     same.forget(carol)
     assert same.claim(bob, "Bob", plan) is None
+
+
+def test_the_room_plays_answers_in_the_order_the_questions_were_asked(engine: AnswerEngine) -> None:
+    from agent.rtc.voice_track import Floor
+
+    async def run() -> tuple[list[str], Conversation, Conversation]:
+        first, second = (conversation(engine, ScriptedEars(), ToneVoice()) for _ in range(2))
+        floor = Floor()
+        floor.conversations = [second, first]  # joined the other way round
+        first.ask(QUESTION)
+        await asyncio.sleep(0.01)
+        second.ask("How much is the SmartBand X2?")
+        while not (first.playout.active and second.playout.active):  # both answers ready, none playing
+            await asyncio.sleep(0.01)
+        order = []
+        for _ in range(2000):
+            floor.read(RATE // 50)
+            if floor.holder is not None and (not order or order[-1] != floor.holder.turns[-1].transcript):
+                order.append(floor.holder.turns[-1].transcript)
+            if not (first.busy or second.busy):
+                break
+            await asyncio.sleep(0)
+        for conv in (first, second):
+            await conv.close()
+        return order, first, second
+
+    order, first, second = asyncio.run(run())
+    assert order == [QUESTION, "How much is the SmartBand X2?"]

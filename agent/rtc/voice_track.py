@@ -1,8 +1,8 @@
 """The agent's voice in the room: one outgoing audio track fed by the conversation holding the floor.
 
 The agent talks with each speaking participant in a conversation of its own, but it has one voice:
-the `Floor` plays one answer at a time, in the order they became ready, and the others wait their
-turn (their audio stays queued, unplayed, so what each viewer heard stays exact). The track is
+the `Floor` plays one answer at a time, in the order the questions were asked, and the others wait
+their turn (their audio stays queued, unplayed, so what each viewer heard stays exact). The track is
 paced by its own clock in 20 ms frames, at 48 kHz, the rate WebRTC's Opus runs at.
 """
 
@@ -32,7 +32,9 @@ class Floor:
 
     def read(self, n: int) -> np.ndarray:
         if self.holder is None or not self.holder.playout.active or self.holder not in self.conversations:
-            self.holder = next((c for c in self.conversations if c.playout.active), None)
+            # one queue for the whole room: of the answers ready to play, the one asked first goes first
+            ready = [c for c in self.conversations if c.playout.active]
+            self.holder = min(ready, key=lambda c: c.asked_at) if ready else None
         frame = self.holder.play(n) if self.holder else np.zeros(n, dtype=np.float32)
         self.level = mouth_level(frame)
         return frame
