@@ -352,3 +352,25 @@ def test_the_hosts_speech_is_a_question_only_when_put_to_the_agent_by_name(serve
     turns = [c for c in captions if c["type"] == "turn" and c["status"] != "cancelled"]
     assert [t["status"] for t in turns] == ["not_addressed", "answered"], turns
     assert "14" in turns[1]["answer"], turns
+
+
+def test_hold_to_talk_in_the_browser(server: str, say: Speaker) -> None:
+    question = say.synthesize("How many days does the SmartBand X2 battery last?", "en")
+    with chromium() as browser:
+        page = browser.new_page()
+        page.add_init_script(WEBAUDIO_MIC)
+        page.goto(viewer_url(server, "Jo"))  # no open mic: the viewer holds the button to talk
+        wait_for(page, "window.viewer && window.viewer.ready", 30)
+        assert page.evaluate("window.viewer.micLevel") is None  # the microphone is not open yet
+        box = page.locator("#talk").bounding_box()
+        assert box is not None
+        page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+        page.mouse.down()
+        wait_for(page, "window.viewer.micLevel !== null", 10)
+        time.sleep(1.0)  # the microphone's connection to the room is up
+        speak(page, question)
+        time.sleep(len(question) / RATE + 0.3)
+        page.mouse.up()
+        wait_for(page, "window.viewer.captions.some(c => c.role === 'agent' && c.text.includes('14'))", 60)
+        talking = page.evaluate("document.getElementById('talk').classList.contains('active')")
+    assert not talking
