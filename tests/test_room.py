@@ -191,10 +191,7 @@ def test_the_room_forwards_a_publishers_audio_and_data_to_a_subscriber(server: t
         await host.connect()
         sender = RTCPeerConnection()
         channel = sender.createDataChannel("captions")
-        microphone = Microphone()
-        t = np.arange(3 * 48000) / 48000
-        microphone.say((0.3 * np.sin(2 * np.pi * 440 * t)).astype(np.float32))
-        sender.addTrack(microphone)
+        sender.addTrack(tone())
         await alice.publish(sender)
         published = await asyncio.wait_for(_next(host, "published"), 10)
         carol = RoomClient(server[0], "live", mint(server, "viewer", name="Carol"))
@@ -213,8 +210,7 @@ def test_the_room_forwards_a_publishers_audio_and_data_to_a_subscriber(server: t
         track = await asyncio.wait_for(tracks.get(), 10)
         peaks = []
         for _ in range(40):
-            frame = await asyncio.wait_for(track.recv(), 5)
-            peaks.append(float(np.abs(frame.to_ndarray()).max()) / 32768)
+            peaks.append(await peak_of_next_frame(track))
             if channel.readyState == "open" and sub_channel.readyState == "open" and not received:
                 channel.send(json.dumps({"type": "transcript", "text": "hello"}))
         await asyncio.sleep(0.3)
@@ -230,6 +226,19 @@ def test_the_room_forwards_a_publishers_audio_and_data_to_a_subscriber(server: t
     assert received and json.loads(received[0])["text"] == "hello"
     assert events["published"]["participant"]["publishes"] == ["audio"]
     assert events["left"]["id"] == events["published"]["participant"]["id"]
+
+
+def tone() -> Microphone:
+    """A microphone playing 3 s of a 440 Hz tone."""
+    microphone = Microphone()
+    t = np.arange(3 * 48000) / 48000
+    microphone.say((0.3 * np.sin(2 * np.pi * 440 * t)).astype(np.float32))
+    return microphone
+
+
+async def peak_of_next_frame(track: MediaStreamTrack) -> float:
+    frame = await asyncio.wait_for(track.recv(), 5)
+    return float(np.abs(frame.to_ndarray()).max()) / 32768
 
 
 async def _next(client: RoomClient, kind: str, about: str | None = None) -> dict:
@@ -308,10 +317,7 @@ def test_participants_that_only_reach_the_room_through_a_turn_relay_still_get_me
                 servers = [RTCIceServer(**s) for s in welcome["ice_servers"]]
                 relay_only = RTCConfiguration(iceServers=servers, iceTransportPolicy=RTCIceTransportPolicy.RELAY)
                 sender = RTCPeerConnection(relay_only)
-                microphone = Microphone()
-                t = np.arange(3 * 48000) / 48000
-                microphone.say((0.3 * np.sin(2 * np.pi * 440 * t)).astype(np.float32))
-                sender.addTrack(microphone)
+                sender.addTrack(tone())
                 await alice.publish(sender)
                 await asyncio.wait_for(_next(host, "published"), 10)
                 receiver = RTCPeerConnection(relay_only)
@@ -320,10 +326,7 @@ def test_participants_that_only_reach_the_room_through_a_turn_relay_still_get_me
                 receiver.on("track", tracks.put_nowait)
                 await host.subscribe(alice.welcome["id"], receiver)
                 track = await asyncio.wait_for(tracks.get(), 10)
-                peaks = []
-                for _ in range(40):
-                    frame = await asyncio.wait_for(track.recv(), 5)
-                    peaks.append(float(np.abs(frame.to_ndarray()).max()) / 32768)
+                peaks = [await peak_of_next_frame(track) for _ in range(40)]
                 candidates = [line for pc in (sender, receiver) for line in pc.localDescription.sdp.splitlines()]
                 for pc in (sender, receiver):
                     await pc.close()
