@@ -248,35 +248,31 @@ class Conversation:
             onset = previous.turn.events.get("speech_start_vad", onset)
             previous.turn.status = "merged"
             self._drop_last_viewer_message(previous.turn.id)
-        if self._current and not self._current.done:
-            self.interrupt("viewer_continued")
         turn = TurnTrace(len(self.turns) + 1, end_reason=ended.reason, completion=ended.completion)
         turn.partials = self.partials
         self.partials = []
         turn.mark("speech_start_vad", onset)
         turn.mark("speech_end_vad", ended.speech_end)
         turn.mark("vad_end", now)
-        self.turns.append(turn)
-        reply = _Reply(turn, audio=audio, addressee=self.addressee)
-        reply.task = asyncio.get_running_loop().create_task(self._respond(reply))
-        self._replies[turn.id] = reply
-        self._current = reply
-        self._sync_engaged()
+        self._start_reply(_Reply(turn, audio=audio, addressee=self.addressee), "viewer_continued")
 
     def ask(self, text: str, addressee: str | None = None) -> int:
         """A typed question (a chat message): answered aloud like a spoken turn, without the ASR; its turn id."""
-        previous = self._current
-        if previous and not previous.done:
-            self.interrupt("next_question")
         turn = TurnTrace(len(self.turns) + 1, end_reason="typed")
         turn.mark("asr_final", self.clock())
-        self.turns.append(turn)
         reply = _Reply(turn, audio=np.zeros(0, dtype=np.float32), addressee=addressee or self.addressee)
-        reply.task = asyncio.get_running_loop().create_task(self._respond(reply, text))
-        self._replies[turn.id] = reply
+        self._start_reply(reply, "next_question", text)
+        return turn.id
+
+    def _start_reply(self, reply: _Reply, reason: str, typed: str | None = None) -> None:
+        """The next question replaces an answer still under way (`reason` says why), then is answered."""
+        if self._current and not self._current.done:
+            self.interrupt(reason)
+        self.turns.append(reply.turn)
+        reply.task = asyncio.get_running_loop().create_task(self._respond(reply, typed))
+        self._replies[reply.turn.id] = reply
         self._current = reply
         self._sync_engaged()
-        return turn.id
 
     async def _respond(self, reply: _Reply, typed: str | None = None) -> None:
         turn = reply.turn

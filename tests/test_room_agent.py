@@ -69,6 +69,19 @@ def off_the_page(coroutine: Coroutine[Any, Any, T]) -> T:
         return pool.submit(asyncio.run, coroutine).result()
 
 
+async def listen_to_agent(client: Any) -> tuple[Any, list[dict]]:
+    """Subscribe `client` to the agent: its voice, and its captions collected into the returned list."""
+    from aiortc import RTCPeerConnection
+
+    agent = next(p for p in client.welcome["participants"] if p["role"] == "agent")
+    pc = RTCPeerConnection()
+    pc.addTransceiver("audio", direction="recvonly")
+    captions: list[dict] = []
+    pc.createDataChannel("captions").on("message", lambda m: captions.append(json.loads(m)))
+    await client.subscribe(agent["id"], pc)
+    return pc, captions
+
+
 def silence(seconds: float) -> np.ndarray:
     return np.zeros(int(seconds * RATE), dtype=np.float32)
 
@@ -128,20 +141,14 @@ def test_talking_over_the_agent_in_the_browser_stops_it(server: str, say: Speake
 
 
 def test_a_chat_question_is_answered_in_the_chat_and_aloud(server: str) -> None:
-    from aiortc import RTCPeerConnection
 
     from agent.rtc.client import RoomClient
 
     async def run() -> tuple[list[dict], list[dict]]:
         token = minted(server, "viewer", "Carol")["token"]
         client = RoomClient(server, "live", token)
-        welcome = await client.connect()
-        agent = next(p for p in welcome["participants"] if p["role"] == "agent")
-        pc = RTCPeerConnection()  # listen to the agent: its voice and its captions
-        pc.addTransceiver("audio", direction="recvonly")
-        captions: list[dict] = []
-        pc.createDataChannel("captions").on("message", lambda m: captions.append(json.loads(m)))
-        await client.subscribe(agent["id"], pc)
+        await client.connect()
+        pc, captions = await listen_to_agent(client)
         await asyncio.sleep(1.0)
         await client.send({"type": "chat", "text": "How much is the SmartBand X2?"})
         seen = []
@@ -182,12 +189,7 @@ def test_two_viewers_asking_at_once_are_both_answered_each_by_name(server: str, 
     async def run() -> list[dict]:
         viewers = {name: await join(name) for name in asks}
         client = viewers["Alice"][0]
-        agent = next(p for p in client.welcome["participants"] if p["role"] == "agent")
-        listen = RTCPeerConnection()
-        listen.addTransceiver("audio", direction="recvonly")
-        captions: list[dict] = []
-        listen.createDataChannel("captions").on("message", lambda m: captions.append(json.loads(m)))
-        await client.subscribe(agent["id"], listen)
+        listen, captions = await listen_to_agent(client)
         await asyncio.sleep(2.0)  # the agent has subscribed to both microphones
         for name, (question, _) in asks.items():
             viewers[name][1].say(say.synthesize(question, "en"))
@@ -328,12 +330,7 @@ def test_the_hosts_speech_is_a_question_only_when_put_to_the_agent_by_name(serve
         microphone, pc = Microphone(), RTCPeerConnection()
         pc.addTrack(microphone)
         await host.publish(pc)
-        agent = next(p for p in host.welcome["participants"] if p["role"] == "agent")
-        listen = RTCPeerConnection()
-        listen.addTransceiver("audio", direction="recvonly")
-        captions: list[dict] = []
-        listen.createDataChannel("captions").on("message", lambda m: captions.append(json.loads(m)))
-        await host.subscribe(agent["id"], listen)
+        listen, captions = await listen_to_agent(host)
         await asyncio.sleep(2.0)  # the agent has subscribed to the host's microphone
         pause = np.zeros(int(1.5 * RATE), dtype=np.float32)
         microphone.say(say.synthesize("Welcome, everyone, to today's stream.", "en"))
