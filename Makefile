@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 HOST   ?= 127.0.0.1
 PORT   ?= 8080
 
-.PHONY: setup models browser turn testdata run test test-fast lint eval bench clean
+.PHONY: setup models browser turn testdata run test test-fast lint eval eval-run bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -63,6 +63,12 @@ lint: setup
 
 eval: models
 	$(BIN)/livehost eval faq --out reports/faq
+
+# the dialogue harness, measured from outside: SUITES="faq-en barge-in" TRANSPORT=webrtc make eval-run
+SUITES ?= smoke
+TRANSPORT ?= websocket
+eval-run: models browser testdata
+	$(BIN)/livehost eval run $(SUITES) --transport $(TRANSPORT) --out reports/eval
 
 # spoken turns: voice-to-voice, stages, barge-in (about 15 minutes on 2 CPU cores)
 bench: models testdata

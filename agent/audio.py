@@ -67,10 +67,10 @@ def from_pcm16(data: bytes) -> np.ndarray:
 
 
 def write_wav(path: Path, samples: np.ndarray, rate: int) -> None:
-    """Mono float samples as a 16-bit PCM WAV file."""
+    """Float samples as a 16-bit PCM WAV file: mono, or one column per channel."""
     path.parent.mkdir(parents=True, exist_ok=True)
     with wave.open(str(path), "wb") as handle:
-        handle.setnchannels(1)
+        handle.setnchannels(1 if samples.ndim == 1 else samples.shape[1])
         handle.setsampwidth(2)
         handle.setframerate(rate)
         handle.writeframes(to_pcm16(samples))

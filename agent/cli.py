@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from agent import measure
+from agent import evaluate, measure
 from knowledge.loader import SAMPLE_CATALOG, load_catalog
 from knowledge.sources import CatalogError
 
@@ -74,6 +74,7 @@ def _parser() -> argparse.ArgumentParser:
     faq.add_argument("--limit", type=int, help="only the first N questions")
     faq.add_argument("--quiet", action="store_true", help="no per-question progress")
     faq.set_defaults(run=measure.cmd_eval_faq)
+    evaluate.add_parsers(ev)
 
     talk = sub.add_parser("talk", help="one spoken question from a WAV file, answered aloud into a WAV file")
     _host_arguments(talk)

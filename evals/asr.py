@@ -15,7 +15,7 @@ from agent.audio import read_wav
 from evals.stats import percentiles
 from evals.wer import error_rate
 
-ASTERISK = Path(".cache/testdata/asterisk")
+ASTERISK = Path(__file__).resolve().parent.parent / ".cache/testdata/asterisk"
 
 
 def asterisk_sentences(root: Path = ASTERISK) -> list[tuple[Path, str]]:

@@ -92,7 +92,7 @@ def load_questions(path: Path, catalog: Catalog) -> list[Question]:
     return out
 
 
-def _catalog_numbers(catalog: Catalog, product_ids: tuple[str, ...]) -> set[str]:
+def catalog_numbers(catalog: Catalog, product_ids: tuple[str, ...]) -> set[str]:
     texts: list[str] = [t for p in catalog.store.policies.values() for t in p.variants()]
     for pid in product_ids:
         p = catalog.product(pid)
@@ -122,7 +122,7 @@ def grade(q: Question, answer: Answer, catalog: Catalog) -> Grade:
         # wrong either way; a false fact only when the right answer is not said anywhere
         hallucination = q.polarity == "yes" or not NEGATION.search(text.lower())
     products = tuple(dict.fromkeys((*q.products, *answer.plan.product_ids)))
-    stray = spoken_numbers(text) - _catalog_numbers(catalog, products)
+    stray = spoken_numbers(text) - catalog_numbers(catalog, products)
     if stray:
         problems.append(f"numbers not in the catalog: {', '.join(sorted(stray))}")
         hallucination = True

@@ -15,10 +15,18 @@ def percentile(values: list[float], q: float) -> float | None:
 
 
 def percentiles(values: list[float]) -> dict[str, float | int | None]:
+    d = distribution(values)
+    return {"n": d["count"], "p50": d["p50"], "p90": d["p90"], "p95": d["p95"], "max": d["max"]}
+
+
+def distribution(values: list[float]) -> dict[str, float | int | None]:
+    """The percentiles of `percentiles`, with the count, minimum and mean (for the evaluation reports)."""
     return {
-        "n": len(values),
+        "count": len(values),
         "p50": percentile(values, 50),
         "p90": percentile(values, 90),
         "p95": percentile(values, 95),
+        "min": round(min(values), 1) if values else None,
         "max": round(max(values), 1) if values else None,
+        "mean": round(sum(values) / len(values), 1) if values else None,
     }

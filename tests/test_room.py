@@ -18,8 +18,8 @@ from aiortc.mediastreams import MediaStreamTrack
 from conftest import running_server
 
 from agent.rtc.client import RoomClient, room_socket_url
-from agent.rtc.room import RoomError, prefetch_less
-from agent.rtc.tokens import TokenError, Tokens
+from agent.rtc.room import Room, RoomError, Subscription, prefetch_less
+from agent.rtc.tokens import Pass, TokenError, Tokens
 from evals.room import Microphone
 
 # ---- tokens -----------------------------------------------------------------------------------
@@ -51,6 +51,32 @@ def test_a_forged_or_altered_token_is_refused() -> None:
     for junk in ("", "abc", "%%%.###"):
         with pytest.raises(TokenError):
             tokens.check(junk, "live")
+
+
+def test_participants_leaving_at_once_leave_the_room_whole() -> None:
+    """Found by the evaluation harness: three viewers leaving together broke the others' leaving
+    ("dictionary changed size during iteration") while one awaited a connection's close."""
+
+    class SlowToClose:
+        async def close(self) -> None:
+            await asyncio.sleep(0.01)
+
+    async def run() -> Room:
+        room = Room("live")
+        people = [room.join(Pass("live", "viewer", f"v{i}", time.time() + 60), lambda event: None) for i in range(4)]
+        for p in people:  # everyone receives everyone: each leave has connections of others to close
+            p.subscriptions = {q.id: Subscription(q.id, SlowToClose()) for q in people if q is not p}  # type: ignore[arg-type]
+
+        async def leave_after(seconds: float, p: Any) -> None:
+            await asyncio.sleep(seconds)
+            await room.leave(p)
+
+        # the second leaves while the first is closing the connections others had to it
+        await asyncio.gather(*(leave_after(0.035 * k, p) for k, p in enumerate(people[:3])))
+        return room
+
+    room = asyncio.run(run())
+    assert list(room.participants) == ["v4"] and room.participants["v4"].subscriptions == {}
 
 
 def test_incoming_audio_is_decoded_after_one_packet_not_four() -> None:

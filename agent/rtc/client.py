@@ -29,8 +29,8 @@ def room_socket_url(base_url: str, room: str, token: str, **extra: str) -> str:
 
 
 class RoomClient:
-    def __init__(self, base_url: str, room: str, token: str):
-        self.url = room_socket_url(base_url, room, token)
+    def __init__(self, base_url: str, room: str, token: str, name: str = ""):
+        self.url = room_socket_url(base_url, room, token, **({"name": name} if name else {}))
         self.events: asyncio.Queue[dict[str, Any]] = asyncio.Queue()  # room events, in order
         self.welcome: dict[str, Any] = {}
         self._socket: Any = None

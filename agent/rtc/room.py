@@ -125,10 +125,11 @@ class Room:
         if self.participants.pop(participant.id, None) is None:
             return
         await self._unpublish(participant)
-        for subscription in participant.subscriptions.values():
+        for subscription in list(participant.subscriptions.values()):
             await subscription.pc.close()
         participant.subscriptions.clear()
-        for other in self.participants.values():  # connections that carried the leaver's media
+        # others may leave while this one awaits: iterate over copies
+        for other in list(self.participants.values()):  # their connections that carried the leaver's media
             gone = other.subscriptions.pop(participant.id, None)
             if gone:
                 await gone.pc.close()

@@ -1,0 +1,60 @@
+"""The evaluation harness against the real agent: `livehost eval run` as an evaluator runs it (it starts
+a real server process with the real models), over the WebSocket and over WebRTC in the live room; and
+the cross-check with voicebench on voicebench's own mock agent."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.model
+EVAL = [sys.executable, "-m", "agent.cli", "eval"]
+
+
+def run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*EVAL, *args], capture_output=True, text=True, timeout=900)
+
+
+def test_the_smoke_suite_measures_the_real_agent_over_the_websocket(tmp_path: Path) -> None:
+    done = run("run", "smoke", "--serve-args", "--composer catalog", "--out", str(tmp_path), "--quiet")
+    assert done.returncode == 0, done.stdout + done.stderr
+    report = json.loads((tmp_path / "report.json").read_text())
+    summary = report["runs"][0]["summary"]
+    turns = {t["id"]: t for t in report["runs"][0]["turns"]}
+    v2v = summary["voice_to_voice_ms"]
+    assert v2v["count"] == 3 and 300 < v2v["p50"] < 10000, v2v
+    assert 0 < turns["cut-in"]["stop_ms"] < 2000 and summary["yield_rate"] == 1.0
+    assert turns["cough"]["agent_speaking"] is True and summary["false_yields"] == 0
+    assert {"endpointing", "asr", "tts", "transport"} <= set(summary["stages_ms"])
+    # the answer is judged from the audio the listener received
+    assert "14" in (turns["battery"]["heard"] or "") and turns["battery"]["correct"] is True
+    assert turns["unknown"]["correct"] is True and summary["hallucinations"] == 0
+    assert turns["battery"]["transcript"] and summary["wer"] is not None
+    for name in ("report.md", "latency-cdf.png", "stages.png", "barge-in-1.png", "agent.log"):
+        assert (tmp_path / name).stat().st_size > 0, name
+
+
+def test_several_viewers_in_the_live_room_over_webrtc(tmp_path: Path) -> None:
+    done = run("run", "multi-viewer", "--transport", "webrtc", "--serve-args", "--composer catalog",
+               "--out", str(tmp_path), "--quiet")  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    turns = {t["id"]: t for t in json.loads((tmp_path / "report.json").read_text())["runs"][0]["turns"]}
+    # each answer is found in the room's one voice and given to the viewer it was for
+    assert (turns["alice-1"]["heard"] or "").startswith("Alice")
+    assert (turns["bob-1"]["heard"] or "").startswith("Bob") and turns["bob-1"]["correct"] is True
+    assert turns["bob-2"]["correct"] is True and turns["alice-2"]["correct"] is True
+    assert turns["chen-chat"]["correct"] is True and turns["chen-chat"]["channel"] == "chat"
+
+
+def test_voicebench_and_this_harness_agree_on_voicebenchs_mock_agent(tmp_path: Path) -> None:
+    done = run("crosscheck", "--mock", "--questions", "4", "--barge-ins", "1", "--out", str(tmp_path))
+    assert done.returncode == 0, done.stdout + done.stderr
+    rows = json.loads((tmp_path / "crosscheck.json").read_text())
+    p50 = {r["figure"]: r for r in rows if r["stat"] == "p50"}
+    response = p50["response latency (ours: voice-to-voice)"]
+    assert response["n"] == [4, 4] and response["agree"], response
+    assert p50["barge-in stop"]["n"] == [1, 1] and p50["barge-in stop"]["agree"]
