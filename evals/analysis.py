@@ -98,8 +98,21 @@ def analyze(recording: Recording, judge: Judge | None) -> list[TurnResult]:
         if cut is not None:  # the viewer cut it short on purpose: what was heard is not the whole answer
             r.notes.append(f"interrupted by {cut}, so not graded")
             continue
-        _grade(r, p, recording, judge)
+        _grade(r, p, recording, judge, _answer_end(r, results, recording))
     return results
+
+
+def _answer_end(r: TurnResult, results: list[TurnResult], recording: Recording) -> float:
+    """Where the answer to `r` stops being graded: the next reply, or the next turn that is not a sound
+    to ignore (an answer paused by a cough and resumed is still one answer)."""
+    assert r.reply_start_s is not None
+    later = [x.reply_start_s for x in results if x.reply_start_s is not None and x.reply_start_s > r.reply_start_s]
+    later += [
+        q.speech_start
+        for q in recording.played
+        if q.turn.expect != "ignore" and q.speech_start is not None and q.speech_start > r.reply_start_s
+    ]
+    return min(later, default=recording.duration)
 
 
 def _graded(p: Played) -> bool:
@@ -184,8 +197,8 @@ def _turn(
              and not (under_way is not None and u.start <= under_way.end)),
             None,
         )  # fmt: skip
-        if turn.expect == "ignore":
-            k = k if k is not None and utterances[k].start < following else None
+        if turn.expect == "ignore":  # a sound in silence can draw a reply; during an answer it claims nothing
+            k = k if k is not None and under_way is None and utterances[k].start < following else None
         if k is not None:
             claimed.add(k)
             reply = utterances[k]
@@ -274,10 +287,10 @@ def _match_record(r: TurnResult, records: list[Any], used: set[int]) -> None:
         return
 
 
-def _grade(r: TurnResult, p: Played, recording: Recording, judge: Judge) -> None:
-    assert r.reply_start_s is not None and r.reply_end_s is not None
-    a, b = int(r.reply_start_s * RATE), int(r.reply_end_s * RATE)
-    audio = recording.agent[max(0, a - RATE // 10) : b + RATE // 5]
+def _grade(r: TurnResult, p: Played, recording: Recording, judge: Judge, end: float) -> None:
+    assert r.reply_start_s is not None
+    a, b = int(r.reply_start_s * RATE), int(end * RATE)
+    audio = recording.agent[max(0, a - RATE // 10) : b]
     heard = judge.hear(audio, p.turn.lang)
     verdict = judge.grade(heard, p.turn.expect, p.turn.facts, p.turn.forbid, r.agent_said)
     r.heard, r.correct, r.hallucination = verdict.heard, verdict.correct, verdict.hallucination

@@ -31,6 +31,7 @@ class FakeAgent:
     min_speech_ms: float = 300.0
     transcripts: list[str] = field(default_factory=list)  # what it "hears" in each turn, in order
     name: str = "fake"
+    flushes_on_clear: bool = False
 
     def __post_init__(self) -> None:
         self.clock: Clock | None = None

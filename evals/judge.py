@@ -16,11 +16,13 @@ catalog, or a fact stated where the catalog has no answer.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from agent.answer.grounding import spoken_numbers
 from knowledge.catalog import Catalog
 from knowledge.text import compact
 
@@ -29,9 +31,12 @@ UNKNOWN = {
     "zh": ("没有写", "没有找到", "转给主播", "不知道", "不清楚", "没有相关"),
 }
 DECLINED = {
-    "en": ("only answer", "questions about our products", "question about our products", "any question about"),
-    "zh": ("只能回答", "商品问题都可以", "商品相关的问题"),
-}
+    "en": ("can only tell you what", "can't change prices", "can only help with our products", "only answer",
+           "any question about our products"),
+    "zh": ("只能按商品资料", "不能改价格", "只能回答商品", "商品问题都可以问我"),
+}  # fmt: skip
+SENTENCE_END = re.compile(r"[.!?。！？]")
+OPENING_CHARS = 10
 
 
 # the domain in one line: without it Whisper writes "199 yuan" as "199 U.N." or "$199,000"
@@ -59,17 +64,23 @@ def agreement(heard: str, said: str) -> float:
 
 
 def kind_of(text: str) -> str:
-    said = text.lower()
-    if any(m in said for lang in DECLINED for m in DECLINED[lang]):
+    """answered | unknown | declined. A decline carries no facts, so its phrases count anywhere; "I don't
+    know" counts only in the opening sentence, since an answer may end on a note that one detail is
+    missing ("... 商品资料里没有写智能手表GT的这项信息" after the facts is still an answer)."""
+    said = compact(text)
+    if any(compact(m) in said for markers in DECLINED.values() for m in markers):
         return "declined"
-    if any(m in said for lang in UNKNOWN for m in UNKNOWN[lang]):
+    opening = ""
+    for sentence in SENTENCE_END.split(text):  # a short "Sorry." / "抱歉。" joins the next sentence
+        opening += compact(sentence)
+        if len(opening) >= OPENING_CHARS:
+            break
+    if any(compact(m) in opening for markers in UNKNOWN.values() for m in markers):
         return "unknown"
     return "answered"
 
 
 def says(text: str, fact: str) -> bool:
-    from agent.answer.grounding import spoken_numbers
-
     if compact(fact) in compact(text):
         return True
     wanted = spoken_numbers(fact)
@@ -101,16 +112,18 @@ class Judge:
         wanted = "answered" if expect in ("answer", "stop") else expect
         if expect != "transcribe" and kind != wanted:
             problems.append(f"heard a{'n' if kind[0] in 'aeiou' else ''} {kind} answer, expected {wanted}")
-        false = [f for f in forbid if says(heard, f) and (vouched is None or says(vouched, f))]
+        # a false fact or a stray number must be in the agent's own text too, when it reports one: heard
+        # alone it is the judge's mishearing as often as not (and a voice misreading digits is rare)
+        false = [f for f in forbid if says(heard, f) and (not said or says(said, f))]
         problems += [f"said '{f}', which is not true" for f in false]
-        stray = self._stray_numbers(vouched or heard) if kind == "answered" else set()
+        stray = self._stray_numbers(heard) if kind == "answered" else set()
+        if said and kind == "answered":
+            stray = self._stray_numbers(said) & (spoken_numbers(said) if vouched else spoken_numbers(heard))
         problems += [f"numbers not in the catalog: {', '.join(sorted(stray))}"] if stray else []
         hallucination = bool(false or stray) or (wanted in ("unknown", "declined") and kind == "answered")
         return Verdict(heard, kind, not problems, hallucination, problems, vouched is not None)
 
     def _stray_numbers(self, text: str) -> set[str]:
-        from agent.answer.grounding import spoken_numbers
-
         if self.catalog is None:
             return set()
         if self._known_numbers is None:

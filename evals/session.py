@@ -96,6 +96,7 @@ class Said:
 
 class Transport(Protocol):
     name: str
+    flushes_on_clear: bool  # the listener drops unplayed agent audio on a `clear` message (the PCM protocol)
 
     async def open(self, viewers: list[str], clock: Clock) -> None: ...
 
@@ -207,6 +208,10 @@ async def run_session(
                     cursor = at + len(item.pcm)
                 else:
                     messages.append(item)
+                    if item.message.get("type") == "clear" and transport.flushes_on_clear:
+                        cut = max(int(round(item.at * RATE)), heard_to)  # the agent's audio not yet played
+                        agent.data[cut:cursor] = 0.0
+                        cursor = min(cursor, cut)
             if pos - LAG > heard_to:
                 agent.ensure(pos)
                 activity.push(agent.data[heard_to : pos - LAG])

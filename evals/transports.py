@@ -52,6 +52,7 @@ class _Inbox:
 
 class WebSocketTransport:
     name = "websocket"
+    flushes_on_clear = True
 
     def __init__(self, url: str):
         self.url = url
@@ -105,6 +106,7 @@ class WebSocketTransport:
 
 class WebRtcTransport:
     name = "webrtc"
+    flushes_on_clear = False  # a WebRTC player has no such message: what arrives plays
 
     def __init__(self, page_url: str, token_for: Callable[[str], str] | None = None):
         """`page_url`: a room page link with `room` and `token` (what `make run` prints), or a server URL

@@ -177,3 +177,12 @@ def test_the_command_reports_a_bad_suite_and_compares_reports(tmp_path: Path) ->
     assert out.returncode == 0, out.stderr
     line = next(x for x in out.stdout.splitlines() if "p50_voice_to_voice_ms" in x)
     assert "+100 ms" in line and "worse" in line
+
+
+def test_a_listener_that_honours_clear_drops_the_audio_still_in_flight() -> None:
+    """Over the PCM protocol a `clear` drops unplayed agent audio: the LINK ms in flight are not heard."""
+    agent = fake()
+    agent.flushes_on_clear = True
+    report, _ = run(SCENARIO, agent)
+    turns = {t["id"]: t for t in report["runs"][0]["turns"]}
+    assert turns["stop"]["stop_ms"] == BARGE
