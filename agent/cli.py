@@ -61,19 +61,7 @@ def _parser() -> argparse.ArgumentParser:
     tr.set_defaults(run=cmd_transcribe)
 
     ev = sub.add_parser("eval", help="benchmarks").add_subparsers(metavar="SUITE")
-    asr = ev.add_parser("asr", help="word error rate and time on real speech (Debian Asterisk prompts)")
-    asr.add_argument("--asr-model", help="packaged:base (default), packaged:tiny.en, ...")
-    asr.add_argument("--device", default="cpu")
-    asr.add_argument("--threads", type=int, default=2)
-    asr.add_argument("--limit", type=int)
-    asr.set_defaults(run=measure.cmd_eval_asr)
-    faq = ev.add_parser("faq", help="grounded-answer accuracy and latency over a question set")
-    _host_arguments(faq)
-    faq.add_argument("--questions", type=Path, help="question set (default: the bundled bilingual set)")
-    faq.add_argument("--out", type=Path, default=Path("reports/faq"), help="folder for report.json and report.md")
-    faq.add_argument("--limit", type=int, help="only the first N questions")
-    faq.add_argument("--quiet", action="store_true", help="no per-question progress")
-    faq.set_defaults(run=measure.cmd_eval_faq)
+    measure.add_eval_parsers(ev, _host_arguments)
     evaluate.add_parsers(ev)
 
     talk = sub.add_parser("talk", help="one spoken question from a WAV file, answered aloud into a WAV file")
@@ -92,23 +80,7 @@ def _parser() -> argparse.ArgumentParser:
     conv.add_argument("--json", action="store_true", help="print every turn with its trace and timings")
     conv.set_defaults(run=cmd_converse)
 
-    bench = sub.add_parser("bench", help="spoken-turn benchmark: voice-to-voice, stages, barge-in stop latency")
-    _host_arguments(bench)
-    _voice_arguments(bench)
-    bench.add_argument("--turns", type=int, default=30, help="clean question turns (half zh, half en)")
-    bench.add_argument("--barge-ins", type=int, default=30, help="answers talked over (every third: only a sound)")
-    bench.add_argument("--out", type=Path, default=Path("reports/bench"), help="folder for report.json and report.md")
-    bench.add_argument("--quiet", action="store_true", help="no progress line")
-    bench.set_defaults(run=measure.cmd_bench)
-
-    room_bench = sub.add_parser(
-        "bench-room", help="voice-to-voice at the listener: a headless Chromium asks aloud in the live room"
-    )
-    _host_arguments(room_bench)
-    room_bench.add_argument("--turns", type=int, default=30, help="spoken questions (default 30)")
-    room_bench.add_argument("--barge-ins", type=int, default=10, help="interruptions (default 10)")
-    room_bench.add_argument("--out", type=Path, default=Path("reports/bench-room"))
-    room_bench.set_defaults(run=measure.cmd_bench_room)
+    measure.add_bench_parsers(sub, _host_arguments, _voice_arguments)
 
     join = sub.add_parser("join", help="the agent joins a room on a room server (another machine's, or this one's)")
     _host_arguments(join)

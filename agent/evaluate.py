@@ -190,7 +190,6 @@ def cmd_crosscheck(args: argparse.Namespace) -> int:
         if args.mock:
             rows, target = asyncio.run(against_mock()), "voicebench's mock agent"
         else:
-            args.url = args.url or None
             with _agent(args) as (url, _):
                 rows, target = asyncio.run(both(url)), f"livehost at {url}"
     except RuntimeError as e:

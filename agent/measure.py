@@ -8,7 +8,47 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
+
+
+def add_eval_parsers(ev: Any, host_arguments: Callable[[Any], None]) -> None:
+    """`eval asr` and `eval faq` (cli.py passes its shared option group)."""
+    asr = ev.add_parser("asr", help="word error rate and time on real speech (Debian Asterisk prompts)")
+    asr.add_argument("--asr-model", help="packaged:base (default), packaged:tiny.en, ...")
+    asr.add_argument("--device", default="cpu")
+    asr.add_argument("--threads", type=int, default=2)
+    asr.add_argument("--limit", type=int)
+    asr.set_defaults(run=cmd_eval_asr)
+    faq = ev.add_parser("faq", help="grounded-answer accuracy and latency over a question set")
+    host_arguments(faq)
+    faq.add_argument("--questions", type=Path, help="question set (default: the bundled bilingual set)")
+    faq.add_argument("--out", type=Path, default=Path("reports/faq"), help="folder for report.json and report.md")
+    faq.add_argument("--limit", type=int, help="only the first N questions")
+    faq.add_argument("--quiet", action="store_true", help="no per-question progress")
+    faq.set_defaults(run=cmd_eval_faq)
+
+
+def add_bench_parsers(sub: Any, host_arguments: Callable[[Any], None], voice_arguments: Callable[[Any], None]) -> None:
+    """`bench` and `bench-room` (cli.py passes its shared option groups)."""
+    bench = sub.add_parser("bench", help="spoken-turn benchmark: voice-to-voice, stages, barge-in stop latency")
+    host_arguments(bench)
+    voice_arguments(bench)
+    bench.add_argument("--turns", type=int, default=30, help="clean question turns (half zh, half en)")
+    bench.add_argument("--barge-ins", type=int, default=30, help="answers talked over (every third: only a sound)")
+    bench.add_argument("--out", type=Path, default=Path("reports/bench"), help="folder for report.json and report.md")
+    bench.add_argument("--quiet", action="store_true", help="no progress line")
+    bench.set_defaults(run=cmd_bench)
+
+    room_bench = sub.add_parser(
+        "bench-room", help="voice-to-voice at the listener: a headless Chromium asks aloud in the live room"
+    )
+    host_arguments(room_bench)
+    room_bench.add_argument("--turns", type=int, default=30, help="spoken questions (default 30)")
+    room_bench.add_argument("--barge-ins", type=int, default=10, help="interruptions (default 10)")
+    room_bench.add_argument("--out", type=Path, default=Path("reports/bench-room"))
+    room_bench.set_defaults(run=cmd_bench_room)
 
 
 def cmd_bench(args: argparse.Namespace) -> int:

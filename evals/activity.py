@@ -55,6 +55,10 @@ class Activity:
     def speaking(self) -> bool:
         return self._start is not None
 
+    def onset_since(self, t: float) -> float | None:
+        """The first onset at or after `t` (session seconds), if any."""
+        return next((onset for onset in self.onsets if onset >= t), None)
+
     @property
     def last_end(self) -> float:
         return self.segments[-1].end if self.segments else 0.0

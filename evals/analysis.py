@@ -29,9 +29,9 @@ import numpy as np
 from agent.audio import RATE
 from evals.activity import Segment, segments
 from evals.judge import Judge
-from evals.scenario import Assertion
+from evals.scenario import GRADED, RESPONDS, Assertion
 from evals.session import Played, Recording
-from evals.stats import distribution
+from evals.stats import distribution, share
 from evals.wer import error_rate
 
 ANSWER_GAP_S = 0.6
@@ -92,7 +92,7 @@ def analyze(recording: Recording, judge: Judge | None) -> list[TurnResult]:
         results.append(r)
     cuts = [(p.speech_start, p.turn.id) for p in recording.played if p.turn.expect == "stop" and p.speech_start]
     for r, p in zip(results, recording.played, strict=True):
-        if judge is None or r.reply_start_s is None or r.reply_end_s is None or not _graded(p):
+        if judge is None or r.reply_start_s is None or r.reply_end_s is None or not p.turn.graded:
             continue
         cut = next((who for at, who in cuts if r.reply_start_s < at < r.reply_end_s), None)
         if cut is not None:  # the viewer cut it short on purpose: what was heard is not the whole answer
@@ -113,14 +113,6 @@ def _answer_end(r: TurnResult, results: list[TurnResult], recording: Recording) 
         if q.turn.expect != "ignore" and q.speech_start is not None and q.speech_start > r.reply_start_s
     ]
     return min(later, default=recording.duration)
-
-
-def _graded(p: Played) -> bool:
-    return _graded_kind(p.turn.expect) or (p.turn.expect == "stop" and bool(p.turn.facts))
-
-
-def _graded_kind(expect: str) -> bool:
-    return expect in ("answer", "unknown", "declined")
 
 
 @dataclass(frozen=True)
@@ -225,8 +217,6 @@ def _turn(
 def _stop(
     r: TurnResult, p: Played, under_way: Segment | None, onset: float, end: float, found: list[Segment], length: float
 ) -> None:
-    if not p.turn.facts:
-        r.responded = None  # an interruption that is not a question: only the stop counts
     if under_way is None:
         r.notes.append("the agent was not speaking when the interruption began: nothing to stop")
         return
@@ -257,8 +247,7 @@ def _ignore(r: TurnResult, under_way: Segment | None, onset: float, found: list[
         r.false_yield = stopped and not resumed
         r.false_pause = stopped and resumed
         r.spurious = False
-        r.responded = None
-        r.voice_to_voice_ms = None
+        r.responded = None  # during an answer a sound claims no reply (see `_turn`)
         if r.false_yield:
             r.notes.append(
                 f"the agent stopped {_ms(under_way.end - onset):g} ms after a sound that was not an interruption "
@@ -316,10 +305,10 @@ def _transcript(r: TurnResult, p: Played, following: float, recording: Recording
 
 def summarize(results: list[TurnResult]) -> dict[str, Any]:
     voice = [r for r in results if r.channel == "voice"]
-    replies = [r for r in voice if r.expect in ("answer", "unknown", "declined", "transcribe")]
+    replies = [r for r in voice if r.expect in RESPONDS]
     stops = [r for r in results if r.expect == "stop" and r.stopped is not None]
     ignores = [r for r in results if r.expect == "ignore"]
-    graded = [r for r in results if r.correct is not None or (r.responded is False and _graded_kind(r.expect))]
+    graded = [r for r in results if r.correct is not None or (r.responded is False and r.expect in GRADED)]
     wer_pairs = [(r.reference, r.transcript or "") for r in voice if r.reference and r.expect != "ignore"]
     stage_names = dict.fromkeys(n for r in replies for n in r.stages_ms)
     return {
@@ -332,7 +321,7 @@ def summarize(results: list[TurnResult]) -> dict[str, Any]:
         "stages_ms": {n: distribution([r.stages_ms[n] for r in replies if n in r.stages_ms]) for n in stage_names},
         "barge_in_stop_ms": distribution([r.stop_ms for r in stops if r.stop_ms is not None]),
         "barge_ins": len(stops),
-        "yield_rate": _rate([bool(r.stopped) for r in stops]),
+        "yield_rate": share([bool(r.stopped) for r in stops]),
         "distractions": sum(1 for r in ignores if r.agent_speaking),
         "false_yields": sum(bool(r.false_yield) for r in ignores),
         "false_pauses": sum(bool(r.false_pause) for r in ignores),
@@ -340,7 +329,7 @@ def summarize(results: list[TurnResult]) -> dict[str, Any]:
         "missed_responses": sum(1 for r in results if r.responded is False and r.expect != "ignore"),
         "talk_overs": sum(1 for r in replies if r.talk_over_ms > 0),
         "talk_over_ms": round(sum(r.talk_over_ms for r in replies), 1),
-        "answer_accuracy": _rate([bool(r.correct) for r in graded]),
+        "answer_accuracy": share([bool(r.correct) for r in graded]),
         "hallucinations": sum(bool(r.hallucination) for r in results),
         "wer": round(error_rate(wer_pairs), 4) if wer_pairs else None,
     }
@@ -362,10 +351,6 @@ def check(assertions: tuple[Assertion, ...], summary: dict[str, Any]) -> list[di
 
 def rows(results: list[TurnResult]) -> list[dict[str, Any]]:
     return [asdict(r) for r in results]
-
-
-def _rate(values: list[bool]) -> float | None:
-    return round(sum(values) / len(values), 4) if values else None
 
 
 def _r(t: float | None) -> float | None:

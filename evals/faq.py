@@ -20,7 +20,7 @@ import yaml
 from agent.answer.engine import Answer, AnswerEngine
 from agent.answer.grounding import NEGATION, opening, spoken_numbers
 from evals.report import write_report
-from evals.stats import percentiles
+from evals.stats import percentiles, share
 from knowledge.catalog import Catalog
 from knowledge.text import compact
 
@@ -144,10 +144,6 @@ def run(engine: AnswerEngine, questions: list[Question], progress: bool = True) 
     return out
 
 
-def _rate(values: list[bool]) -> float | None:
-    return round(sum(values) / len(values), 4) if values else None
-
-
 def _timings(results: list[tuple[Question, Answer, Grade]], name: str) -> list[float]:
     return [t for _, a, _ in results if (t := a.timings_ms.get(name)) is not None]
 
@@ -163,13 +159,13 @@ def summarize(results: list[tuple[Question, Answer, Grade]], meta: dict[str, Any
         "schema": "livehost.eval.faq/1",
         "meta": meta,
         "questions": len(grades),
-        "accuracy": _rate([g.correct for g in grades]),
-        "hallucination_rate": _rate([g.hallucination for g in grades]),
+        "accuracy": share([g.correct for g in grades]),
+        "hallucination_rate": share([g.hallucination for g in grades]),
         "hallucinations": sum(g.hallucination for g in grades),
-        "unknown_correct_rate": _rate([g.status == "unknown" for g in grades if g.expected_status == "unknown"]),
-        "declined_correct_rate": _rate([g.status == "declined" for g in grades if g.expected_status == "declined"]),
-        "accuracy_by_kind": {k: _rate([g.correct for g in v]) for k, v in sorted(by_kind.items())},
-        "accuracy_by_language": {k: _rate([g.correct for g in v]) for k, v in sorted(by_lang.items())},
+        "unknown_correct_rate": share([g.status == "unknown" for g in grades if g.expected_status == "unknown"]),
+        "declined_correct_rate": share([g.status == "declined" for g in grades if g.expected_status == "declined"]),
+        "accuracy_by_kind": {k: share([g.correct for g in v]) for k, v in sorted(by_kind.items())},
+        "accuracy_by_language": {k: share([g.correct for g in v]) for k, v in sorted(by_lang.items())},
         "latency_ms": {name: percentiles(_timings(results, name)) for name in ("retrieval", "first_clause", "total")},
         # refusals and "I don't know" are instant; the answered questions are the ones that cost time
         "latency_ms_answered": {

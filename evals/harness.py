@@ -84,7 +84,7 @@ async def evaluate(
                     on_turn=functools.partial(bar.turn, label),
                 )  # fmt: skip
                 if audio is not None:
-                    both = np.stack([np.sum(list(recording.sent.values()), axis=0), recording.agent], axis=1)
+                    both = np.stack([recording.viewers_mixed, recording.agent], axis=1)
                     write_wav(audio / f"{scenario.name}-{condition.name}-{r + 1}.wav", np.clip(both, -1, 1), RATE)
                 turns = analyze(recording, judge)
                 results += turns
@@ -121,7 +121,7 @@ def _timelines(recording: Recording, turns: list[TurnResult], n: int) -> list[An
     from evals.plots import Timeline
 
     out: list[Any] = []
-    viewer: np.ndarray = np.sum(list(recording.sent.values()), axis=0)
+    viewer = recording.viewers_mixed
     for r in turns:
         if len(out) >= n:
             break

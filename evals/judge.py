@@ -41,9 +41,7 @@ OPENING_CHARS = 10
 
 # the domain in one line: without it Whisper writes "199 yuan" as "199 U.N." or "$199,000"
 PROMPT = {"en": "A shop's host answers: it costs 199 yuan.", "zh": "主播回答：这款现在199元。"}
-
-
-AGREE = 0.8
+AGREE = 0.8  # the share of characters a heard answer must have in common with the agent's text
 
 
 @dataclass
@@ -116,9 +114,12 @@ class Judge:
         # alone it is the judge's mishearing as often as not (and a voice misreading digits is rare)
         false = [f for f in forbid if says(heard, f) and (not said or says(said, f))]
         problems += [f"said '{f}', which is not true" for f in false]
-        stray = self._stray_numbers(heard) if kind == "answered" else set()
-        if said and kind == "answered":
+        if kind != "answered":
+            stray: set[str] = set()
+        elif said:
             stray = self._stray_numbers(said) & (spoken_numbers(said) if vouched else spoken_numbers(heard))
+        else:
+            stray = self._stray_numbers(heard)
         problems += [f"numbers not in the catalog: {', '.join(sorted(stray))}"] if stray else []
         hallucination = bool(false or stray) or (wanted in ("unknown", "declined") and kind == "answered")
         return Verdict(heard, kind, not problems, hallucination, problems, vouched is not None)

@@ -35,7 +35,8 @@ from evals.channel import CLEAN, ChannelError, Condition, parse_condition
 SUITES = Path(__file__).parent / "suites"
 ANCHORS = ("answer_end", "answer_start", "previous_end", "previous_start", "session_start")
 EXPECTS = ("answer", "unknown", "declined", "stop", "ignore", "transcribe")
-RESPONDS = ("answer", "unknown", "declined", "transcribe")  # the agent must say something back
+GRADED = ("answer", "unknown", "declined")  # replies whose words are checked
+RESPONDS = (*GRADED, "transcribe")  # the agent must say something back
 SOUNDS = ("cough", "clap", "noise", "babble")
 CHANNELS = ("voice", "chat")
 ASSERTION = re.compile(r"^\s*([a-z0-9_]+)\s*(<=|>=|<|>|==)\s*(-?[0-9.]+)\s*$")
@@ -74,8 +75,13 @@ class Turn:
     max_stop_ms: float = 2000.0  # latency.md: a yield is a stop within 2 s
 
     @property
+    def graded(self) -> bool:
+        """Its reply is checked: a question, or an interruption that asks one (a stop with facts)."""
+        return self.expect in GRADED or (self.expect == "stop" and bool(self.facts))
+
+    @property
     def responds(self) -> bool:
-        return self.expect in RESPONDS or (self.expect == "stop" and self.say is not None and bool(self.facts))
+        return self.expect == "transcribe" or self.graded
 
     @property
     def reference(self) -> str | None:

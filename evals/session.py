@@ -139,6 +139,11 @@ class Recording:
     def duration(self) -> float:
         return len(self.agent) / RATE
 
+    @property
+    def viewers_mixed(self) -> np.ndarray:
+        """Every viewer's microphone as sent, on one track."""
+        return np.asarray(np.sum(list(self.sent.values()), axis=0), dtype=np.float32)
+
     def next_sound(self, played: Played) -> float:
         """When the turn after `played` began to sound (the end of the recording if none did)."""
         k = self.played.index(played)
@@ -280,12 +285,11 @@ def _anchor(after: str, played: list[Played], activity: Activity, now: float) ->
     if after == "previous_end":
         return previous.end
     if after == "answer_start":
-        return next((t for t in activity.onsets if t >= previous.start), None)
+        return activity.onset_since(previous.start)
     # answer_end: the agent answered the previous turn (when it should) and has been quiet since
     if activity.speaking or now < previous.end:
         return None
-    answered = any(t >= previous.start for t in activity.onsets)
-    if previous.turn.responds and not answered:
+    if previous.turn.responds and activity.onset_since(previous.start) is None:
         return None
     return max(previous.end, activity.last_end)
 
@@ -295,5 +299,5 @@ def _finished(last: Played, activity: Activity, now: float, audio_end: float) ->
         return False
     if not last.turn.responds:
         return True
-    answered = any(t >= last.start for t in activity.onsets)
+    answered = activity.onset_since(last.start) is not None
     return answered or now >= last.end + last.turn.response_timeout_ms / 1000

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from typing import Any
 
 
 def percentile(values: list[float], q: float) -> float | None:
@@ -12,6 +13,11 @@ def percentile(values: list[float], q: float) -> float | None:
     ordered = sorted(values)
     rank = max(1, math.ceil(q / 100 * len(ordered)))
     return round(ordered[rank - 1], 1)
+
+
+def share(values: list[Any], digits: int = 4) -> float | None:
+    """The share of true values (None when there are none)."""
+    return round(sum(1 for v in values if v) / len(values), digits) if values else None
 
 
 def percentiles(values: list[float]) -> dict[str, float | int | None]:

@@ -22,7 +22,7 @@ from agent.recorded import measure
 from agent.replay import FRAME_MS, Recording, replay
 from evals.faq import DEFAULT_QUESTIONS, Question, load_questions, machine, today
 from evals.report import percentile_table, write_report
-from evals.stats import percentiles
+from evals.stats import percentiles, share
 from knowledge.catalog import Catalog
 from knowledge.text import compact
 
@@ -199,15 +199,15 @@ def summarize(conversation: Conversation, recording: Recording, cues: list[Cue])
         "turns": len(clean),
         "voice_to_voice_ms": figures["voice_to_voice"],
         "stages_ms": {k: v for k, v in figures.items() if k != "voice_to_voice"},
-        "answer_accuracy": _rate([r.get("correct") for r in clean if "correct" in r]),
+        "answer_accuracy": share([r.get("correct") for r in clean if "correct" in r], 3),
         "answer_accuracy_by_language": {
-            lang: _rate([r.get("correct") for r in clean if "correct" in r and r["language"] == lang])
+            lang: share([r.get("correct") for r in clean if "correct" in r and r["language"] == lang], 3)
             for lang in ("zh", "en")
         },
         "barge_in": {
             "trials": len(interrupts),
             "stop_ms": percentiles([r["stop_ms"] for r in interrupts]),
-            "yield_rate": _rate([r["yielded"] for r in interrupts]),
+            "yield_rate": share([r["yielded"] for r in interrupts], 3),
             "distractions": len(distracts),
             "false_yields": sum(1 for r in distracts if r["cut_answer"]),
             "paused_then_resumed": conversation.false_interruptions,
@@ -233,10 +233,6 @@ def _was_interrupted(row: dict[str, Any], rows: list[dict[str, Any]]) -> bool:
 def contains_facts(answer: str, question: Question) -> bool:
     text = compact(answer)
     return all(compact(f) in text for f in question.facts)
-
-
-def _rate(values: list[Any]) -> float | None:
-    return round(sum(1 for v in values if v) / len(values), 3) if values else None
 
 
 def write(report: dict[str, Any], out: Path) -> tuple[Path, Path]:
