@@ -107,6 +107,13 @@ def _parser() -> argparse.ArgumentParser:
         help="STUN/TURN server for participants off this machine, e.g. stun:stun.example.org:3478 or "
         "turn:USER:PASSWORD@turn.example.org:3478 (repeatable; none needed on one machine)",
     )
+    serve.add_argument(
+        "--catalog-dir", type=Path, action="append", default=[],
+        help="a directory /api/catalog/reload may also read catalogs from (besides the catalog's own)",
+    )  # fmt: skip
+    serve.add_argument(
+        "--open-pcm", action="store_true", help="/ws/pcm without a token (benchmarks; loopback addresses only)"
+    )
     serve.set_defaults(run=cmd_serve)
 
     models = sub.add_parser("models", help="model weights").add_subparsers(metavar="ACTION")
@@ -315,6 +322,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
         ice = [ice_server(url) for url in args.ice_server]
     except (TokenError, ValueError) as e:
         raise UserError(str(e)) from None
+    if args.open_pcm and args.host not in ("127.0.0.1", "localhost", "::1"):
+        raise UserError("--open-pcm leaves /ws/pcm without a token: only on a loopback --host (127.0.0.1)")
     host = _host(args)
     voice = None if args.no_voice else _voice(args, host)
     token = os.environ.get("LIVEHOST_ADMIN_TOKEN")
@@ -322,17 +331,19 @@ def cmd_serve(args: argparse.Namespace) -> int:
     room = RoomOptions(
         args.room, args.agent_name, ice, os.environ.get("LIVEHOST_SECRET"), f"http://{local}:{args.port}"
     )
-    app = create_app(host, token, voice=voice, room=room)
+    app = create_app(host, token, voice=voice, room=room, catalog_dirs=args.catalog_dir, open_pcm=args.open_pcm)
     base = f"http://{'localhost' if args.host in ('127.0.0.1', '0.0.0.0') else args.host}:{args.port}"
     print(f"livehost is answering from {host.catalog.path}; answers: {host.composer_note}")
     print(f"host page (camera, product on stage, agent control): {base}{app.state.links['host']}")
     print(f"viewer page (share this one): {base}{app.state.links['viewer']}")
     print(f"ask page (text): {base}/")
     if voice:
-        print(f"voice: ws://{base.removeprefix('http://')}/ws/pcm (16-bit mono PCM, 16 kHz unless ?sample_rate=N)")
+        access = "open (--open-pcm)" if args.open_pcm else "?token=<admin token> or a host token"
+        print(f"voice: ws://{base.removeprefix('http://')}/ws/pcm (16-bit mono PCM, 16 kHz unless ?sample_rate=N; "
+              f"{access})")  # fmt: skip
     else:
         print("no voice (--no-voice): the agent does not join the room")
-    print(f"host token for /api/catalog/reload: {app.state.admin_token}", flush=True)
+    print(f"admin token (catalog reload, minting tokens, /ws/pcm): {app.state.admin_token}", flush=True)
     uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
     return 0
 

@@ -26,7 +26,7 @@ def add_parsers(ev: Any) -> None:
     shipped = "faq-en, faq-zh, barge-in, noise, multi-viewer, asr-real, smoke"
     run.add_argument("suites", nargs="+", metavar="SUITE_OR_FILE", help=f"shipped suite ({shipped}) or a .yaml file")
     run.add_argument("--transport", choices=("webrtc", "websocket"), default="websocket")
-    run.add_argument("--url", help="a running agent: ws://HOST:PORT/ws/pcm, or for webrtc a viewer link "
+    run.add_argument("--url", help="a running agent: ws://HOST:PORT/ws/pcm?token=T, or for webrtc a viewer link "
                      "(http://HOST:PORT/watch?room=live&token=...); default: start one here")  # fmt: skip
     run.add_argument("--catalog", type=Path, help="catalog the started agent answers from, and the judge checks")
     run.add_argument("--repeat", type=int, default=1, help="play each suite N times (figures pool the repeats)")
@@ -40,7 +40,7 @@ def add_parsers(ev: Any) -> None:
     run.add_argument("--quiet", action="store_true", help="no progress bar")
     run.set_defaults(run=cmd_run)
     check = ev.add_parser("crosscheck", help="measure one conversation with voicebench and with this harness")
-    check.add_argument("--url", help="a running agent's ws://HOST:PORT/ws/pcm (default: start one here)")
+    check.add_argument("--url", help="a running agent's ws://HOST:PORT/ws/pcm?token=T (default: start one here)")
     check.add_argument("--mock", action="store_true", help="measure voicebench's own mock agent instead")
     check.add_argument("--questions", type=int, default=10)
     check.add_argument("--barge-ins", type=int, default=3)
@@ -135,7 +135,7 @@ def _agent(args: argparse.Namespace) -> Iterator[tuple[str, Any]]:
     print(f"starting the agent (log: {args.out / 'agent.log'}) ...", file=sys.stderr)
     with serving(*extra, env={"LIVEHOST_ADMIN_TOKEN": admin}, log=args.out / "agent.log") as (base, _):
         if args.transport == "websocket":
-            yield base.replace("http://", "ws://") + "/ws/pcm", None
+            yield base.replace("http://", "ws://") + f"/ws/pcm?token={admin}", None  # /ws/pcm needs a token
             return
         wait_for_agent(base, "live")
 
@@ -191,7 +191,7 @@ def cmd_crosscheck(args: argparse.Namespace) -> int:
             rows, target = asyncio.run(against_mock()), "voicebench's mock agent"
         else:
             with _agent(args) as (url, _):
-                rows, target = asyncio.run(both(url)), f"livehost at {url}"
+                rows, target = asyncio.run(both(url)), f"livehost at {url.split('?')[0]}"
     except RuntimeError as e:
         print(f"error: {e}", file=sys.stderr)
         return UNREACHABLE

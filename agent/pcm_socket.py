@@ -8,7 +8,8 @@ The client may first send `{"type": "start", "sample_rate": N}` (or put `?sample
 URL). Agent audio is sent at its real pace, one 20 ms frame at a time, only while it speaks. A
 client may stop streaming when it is silent: after 300 ms without audio the agent hears silence.
 Anything malformed gets an `{"type": "error", "error": ...}` message and is dropped; the
-conversation goes on.
+conversation goes on. A client that sends no audio for `IDLE_S` while the agent is not speaking
+is told why and disconnected, so silent connections cannot hold the agent's conversation slots.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import re
 import time
 from collections.abc import Callable
 from typing import Any
@@ -32,10 +34,16 @@ RATES = (8000, 16000, 24000, 44100, 48000)
 FRAME_MS = 20
 MAX_MESSAGE_BYTES = 96000  # one second of 48 kHz audio; real clients send 10-100 ms frames
 STALL_S = 0.3  # no audio for this long: the agent hears silence until the client sends again
+IDLE_S = 30.0  # no audio for this long (and the agent silent): the connection is closed, with the reason
+MAX_CONTROL_CHARS = 4096
 
 
 async def pcm_conversation(
-    socket: WebSocket, stages_for: Callable[[int], Stages], on_stage: str | None = None, rate: int = RATE
+    socket: WebSocket,
+    stages_for: Callable[[int], Stages],
+    on_stage: str | None = None,
+    rate: int = RATE,
+    idle_s: float = IDLE_S,
 ) -> Conversation | None:
     """Runs one conversation over an accepted WebSocket until the client leaves; returns it.
 
@@ -71,7 +79,16 @@ async def pcm_conversation(
 
     try:
         while True:
-            message = await socket.receive()
+            try:
+                message = await asyncio.wait_for(socket.receive(), max(0.0, last_audio[0] + idle_s - time.monotonic()))
+            except TimeoutError:
+                if conversation is not None and conversation.playout.active:
+                    last_audio[0] = time.monotonic()  # listening to the agent's answer is not idling
+                    continue
+                reason = f"no audio for {idle_s:g} s: the connection is closed"
+                await error(reason)
+                await socket.close(code=1000, reason=reason)
+                break
             if message["type"] == "websocket.disconnect":
                 break
             data, text = message.get("bytes"), message.get("text")
@@ -116,17 +133,19 @@ async def pcm_conversation(
 
 def _control(text: str) -> int | None:
     """A client's JSON control message: the sample rate it asks for, if any; ValueError when malformed."""
+    if len(text) > MAX_CONTROL_CHARS:
+        raise ValueError(f"a text message of {len(text)} characters is over the {MAX_CONTROL_CHARS} limit")
     try:
         data = json.loads(text)
-    except json.JSONDecodeError:
+    except (ValueError, RecursionError):
         raise ValueError("text messages must be JSON") from None
     if not isinstance(data, dict):
         raise ValueError("a control message must be a JSON object")
     if "sample_rate" not in data:
         return None  # other messages (e.g. a client's own transcript) are ignored
     rate = data["sample_rate"]
-    if rate not in RATES:
-        raise ValueError(f"sample_rate {rate!r} is not supported (one of {', '.join(map(str, RATES))})")
+    if isinstance(rate, bool) or rate not in RATES:
+        raise ValueError(f"sample_rate {str(rate)[:20]!r} is not supported (one of {', '.join(map(str, RATES))})")
     return int(rate)
 
 
@@ -134,4 +153,5 @@ def parse_rate(value: str | None) -> int | None:
     """The `?sample_rate=` of the URL, or None when it is not a supported rate."""
     if value is None:
         return RATE
-    return int(value) if value.isdigit() and int(value) in RATES else None
+    # ASCII digits only: str.isdigit() also takes '²', which int() refuses
+    return int(value) if re.fullmatch(r"[0-9]{1,6}", value) and int(value) in RATES else None

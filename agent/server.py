@@ -2,15 +2,18 @@
 
 `/ws/pcm` holds spoken conversations (see agent/pcm_socket.py); the live room (pages, signaling,
 the agent as a participant) is added by agent/rtc/routes.py. Every malformed request gets a 4xx
-with a reason, and no viewer input can stop the server.
+with a reason in one shape, `{"error": ...}`, and no viewer input can stop the server. What each
+token may do, and the limits, are in SECURITY.md.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import secrets
-from collections.abc import AsyncIterator
+import stat
+from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Annotated, Any
@@ -19,16 +22,95 @@ from fastapi import Depends, FastAPI, Header, HTTPException, Request, WebSocket
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse
 from pydantic import BaseModel, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from agent.host import Host
-from agent.pcm_socket import RATES, parse_rate, pcm_conversation
+from agent.pcm_socket import IDLE_S, RATES, parse_rate, pcm_conversation
 from agent.rtc.routes import RoomOptions, add_room
+from agent.rtc.signaling import MAX_JSON_DEPTH, json_depth_over
+from agent.rtc.tokens import TokenError
 from agent.voice import SerialEngine, VoiceModels
 
 log = logging.getLogger("livehost.server")
 PAGES = Path(__file__).parent / "pages"
 MAX_QUESTION_CHARS = 500
 MAX_CONVERSATIONS = 8  # spoken conversations at once; each costs ASR and TTS time on a shared CPU
+MAX_BODY_BYTES = 64 * 1024  # every JSON API takes far less; a bigger body is refused while it arrives
+MAX_CATALOG_BYTES = 20 * 1024 * 1024
+CATALOG_SUFFIXES = (".yaml", ".yml", ".json", ".csv")
+PCM_ROLES = ("host", "agent")  # room tokens that may also open /ws/pcm (besides the admin token)
+ASGIApp = Callable[[MutableMapping[str, Any], Any, Any], Awaitable[None]]
+
+
+class BodyLimit:
+    """Refuses an HTTP request body over `limit` bytes, or JSON nested too deep to parse, before the
+    app sees it: a 200 MB body is turned away at its Content-Length or as soon as it passes the limit."""
+
+    def __init__(self, app: ASGIApp, limit: int = MAX_BODY_BYTES):
+        self.app, self.limit = app, limit
+
+    async def __call__(self, scope: MutableMapping[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        length = dict(scope["headers"]).get(b"content-length", b"0")
+        if not length.isdigit() or int(length) > self.limit:
+            return await _refuse(send, 413, f"a request body is at most {self.limit} bytes")
+        body = bytearray()
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return None
+            body += message.get("body", b"")
+            if len(body) > self.limit:
+                return await _refuse(send, 413, f"a request body is at most {self.limit} bytes")
+            if not message.get("more_body"):
+                break
+        if json_depth_over(body.decode("utf-8", "replace")):
+            return await _refuse(send, 422, f"body: JSON nested deeper than {MAX_JSON_DEPTH} levels is refused")
+        replayed = False
+
+        async def replay() -> MutableMapping[str, Any]:
+            nonlocal replayed
+            if replayed:
+                return await receive()  # only the disconnect can follow
+            replayed = True
+            return {"type": "http.request", "body": bytes(body), "more_body": False}
+
+        return await self.app(scope, replay, send)
+
+
+async def _refuse(send: Any, status: int, reason: str) -> None:
+    body = json.dumps({"error": reason}).encode()
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    await send({"type": "http.response.start", "status": status, "headers": [*headers, (b"connection", b"close")]})
+    await send({"type": "http.response.body", "body": body})
+
+
+class CatalogPathError(ValueError):
+    """A reload path the server will not read; the message says why without reading the file."""
+
+
+def catalog_file(path: str | Path, allowed: list[Path]) -> Path:
+    """The catalog file at `path` if it may be read: inside an allowed directory (after following
+    links), a regular file (not a device or a FIFO), with a catalog's suffix and at most 20 MB."""
+    target = Path(path) if Path(path).is_absolute() else allowed[0] / path
+    try:
+        real = target.resolve()  # links followed: a link out of the directory is outside it
+    except (OSError, RuntimeError, ValueError):
+        raise CatalogPathError(f"'{target.name}' cannot be resolved") from None
+    if not any(real.is_relative_to(d) for d in allowed):
+        raise CatalogPathError("catalogs are reloaded only from the catalog's directory (or --catalog-dir)")
+    if real.suffix.lower() not in CATALOG_SUFFIXES:
+        raise CatalogPathError(f"a catalog is a {', '.join(CATALOG_SUFFIXES)} file")
+    try:
+        info = real.stat()
+    except OSError:
+        raise CatalogPathError(f"'{target.name}' does not exist in the catalog directory") from None
+    if not stat.S_ISREG(info.st_mode):
+        raise CatalogPathError(f"'{target.name}' is not a regular file")
+    if info.st_size > MAX_CATALOG_BYTES:
+        raise CatalogPathError(f"'{target.name}' is larger than {MAX_CATALOG_BYTES // 2**20} MB")
+    return real
 
 
 class AskRequest(BaseModel):
@@ -40,7 +122,7 @@ class ReloadRequest(BaseModel):
     path: str | None = Field(default=None, max_length=4096, description="another catalog file; default: the same")
 
 
-async def watch_catalog(host: Host, interval: float) -> None:
+async def watch_catalog(host: Host, interval: float, allowed: list[Path], lock: asyncio.Lock) -> None:
     """Reload the catalog when its file changes; a broken edit is logged and the last good one kept."""
     seen = _mtime(host.catalog.path)
     while True:
@@ -49,7 +131,13 @@ async def watch_catalog(host: Host, interval: float) -> None:
         if now == seen:
             continue
         seen = now
-        problems = await asyncio.to_thread(host.reload_catalog)
+        try:
+            path = catalog_file(host.catalog.path, allowed)
+        except CatalogPathError as e:
+            log.error("catalog not reloaded, still answering from the last good one: %s", e)
+            continue
+        async with lock:
+            problems = await asyncio.to_thread(host.reload_catalog, path)
         for problem in problems:
             log.error("catalog not reloaded, still answering from the last good one: %s", problem)
         if not problems:
@@ -69,10 +157,19 @@ def create_app(
     watch_interval: float | None = 2.0,
     voice: VoiceModels | None = None,
     room: RoomOptions | None = None,
+    catalog_dirs: list[Path] | None = None,
+    open_pcm: bool = False,
+    pcm_idle_s: float = IDLE_S,
 ) -> FastAPI:
+    """The app. `catalog_dirs`: directories reloads may read from besides the starting catalog's;
+    `open_pcm`: /ws/pcm without a token (benchmarks on loopback)."""
+    allowed = [host.catalog.path.resolve().parent, *(Path(d).resolve() for d in catalog_dirs or [])]
+    reloading = asyncio.Lock()  # one reload at a time: reloads never take all the worker threads
+
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        tasks = [asyncio.create_task(watch_catalog(host, watch_interval))] if watch_interval else []
+        watcher = watch_catalog(host, watch_interval, allowed, reloading) if watch_interval else None
+        tasks = [asyncio.create_task(watcher)] if watcher else []
         if site.agent is not None:
             tasks.append(asyncio.create_task(site.agent()))
         yield
@@ -82,6 +179,7 @@ def create_app(
         await site.rooms.close()
 
     app = FastAPI(title="livehost", version="0.1.0", lifespan=lifespan)
+    app.add_middleware(BodyLimit)
     token = admin_token or secrets.token_urlsafe(18)
     app.state.host, app.state.admin_token = host, token
     engine = SerialEngine(host.engine)  # one model, one answer at a time, for text and voice alike
@@ -91,9 +189,25 @@ def create_app(
         app, room or RoomOptions(), token, stages_for, lambda p: host.catalog.current.catalog.has_product(p)
     )
 
-    def require_host(authorization: Annotated[str | None, Header()] = None) -> None:
-        if not site.is_host((authorization or "").removeprefix("Bearer ").strip() or None):
-            raise HTTPException(401, "this endpoint needs the host's token: Authorization: Bearer <token>")
+    def bearer(authorization: str | None) -> str | None:
+        return (authorization or "").removeprefix("Bearer ").strip() or None
+
+    def require_admin(authorization: Annotated[str | None, Header()] = None) -> None:
+        if not site.is_admin(bearer(authorization)):
+            raise HTTPException(401, "this endpoint needs the admin token: Authorization: Bearer <token>")
+
+    def may_speak(credential: str | None) -> bool:
+        if site.is_admin(credential):
+            return True
+        try:
+            app.state.tokens.check(credential, None, PCM_ROLES)
+        except TokenError:
+            return False
+        return True
+
+    @app.exception_handler(StarletteHTTPException)
+    async def refused(_: Request, exc: StarletteHTTPException) -> JSONResponse:  # one error shape everywhere
+        return JSONResponse({"error": str(exc.detail)}, status_code=exc.status_code, headers=exc.headers)
 
     @app.exception_handler(RequestValidationError)
     async def invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
@@ -110,16 +224,22 @@ def create_app(
         return FileResponse(PAGES / "ask.html")
 
     @app.get("/healthz")
-    async def health() -> dict[str, Any]:
-        return {
+    async def health(authorization: Annotated[str | None, Header()] = None) -> dict[str, Any]:
+        """Anyone sees whether it is up; only the admin sees the catalog's path and its problems
+        (a problem quotes the file, and the file may not be the seller's to show)."""
+        problems = host.catalog.last_problems
+        public = {
             "ok": True,
-            "catalog": str(host.catalog.path),
-            "catalog_problems": [str(p) for p in host.catalog.last_problems],
+            "catalog_ok": not problems,
+            "catalog_problem_count": len(problems),
             "answers": host.composer_note,
             "voice": voice is not None,
-            "conversations": len(conversations),
             "rooms": {name: [p.role for p in r.participants.values()] for name, r in app.state.rooms.rooms.items()},
         }
+        if not site.is_admin(bearer(authorization)):
+            return public
+        detail = {"catalog": str(host.catalog.path), "catalog_problems": [str(p) for p in problems]}
+        return {**public, **detail, "conversations": len(conversations)}
 
     @app.get("/api/products")
     async def products() -> list[dict[str, Any]]:
@@ -135,12 +255,21 @@ def create_app(
         answer = await asyncio.to_thread(engine.answer, body.question, body.product)
         return answer.to_json()
 
-    @app.post("/api/catalog/reload", dependencies=[Depends(require_host)])
+    @app.post("/api/catalog/reload", dependencies=[Depends(require_admin)])
     async def reload(body: ReloadRequest | None = None) -> JSONResponse:
-        problems = await asyncio.to_thread(host.reload_catalog, body.path if body else None)
+        if reloading.locked():
+            raise HTTPException(409, "a catalog reload is already running; try again when it is done")
+        async with reloading:
+            try:
+                path = catalog_file(body.path if body and body.path else host.catalog.path, allowed)
+            except CatalogPathError as e:
+                return JSONResponse({"ok": False, "kept": str(host.catalog.path), "error": str(e)}, status_code=400)
+            problems = await asyncio.to_thread(host.reload_catalog, path)
         if problems:
+            reason = f"the catalog has {len(problems)} problem(s); still answering from {host.catalog.path.name}"
+            listed = [str(p) for p in problems]
             return JSONResponse(
-                {"ok": False, "kept": str(host.catalog.path), "problems": [str(p) for p in problems]}, status_code=400
+                {"ok": False, "error": reason, "kept": str(host.catalog.path), "problems": listed}, status_code=400
             )
         return JSONResponse({"ok": True, "catalog": str(host.catalog.path)})
 
@@ -148,8 +277,11 @@ def create_app(
     async def pcm(socket: WebSocket) -> None:
         await socket.accept()
         rate, product = parse_rate(socket.query_params.get("sample_rate")), socket.query_params.get("product")
+        credential = socket.query_params.get("token") or bearer(socket.headers.get("authorization"))
         problem = None
-        if voice is None:
+        if not open_pcm and not may_speak(credential):
+            problem = "/ws/pcm needs a token (?token=...): the admin token, or a host or agent token"
+        elif voice is None:
             problem = "this server runs without voice (started with --no-voice)"
         elif rate is None:
             problem = f"sample_rate must be one of {', '.join(map(str, RATES))}"
@@ -163,7 +295,7 @@ def create_app(
             return
         conversations.add(socket)
         try:
-            await pcm_conversation(socket, stages_for, product, rate)  # type: ignore[arg-type]
+            await pcm_conversation(socket, stages_for, product, rate, pcm_idle_s)  # type: ignore[arg-type]
         except Exception:  # a broken connection ends that conversation, never the server
             log.exception("spoken conversation failed")
         finally:

@@ -17,8 +17,13 @@ from agent.server import create_app
 
 
 @pytest.fixture(scope="module")
-def client(tmp_path_factory: pytest.TempPathFactory) -> TestClient:
-    catalog = tmp_path_factory.mktemp("c") / "catalog.yaml"
+def catalog_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("c")
+
+
+@pytest.fixture(scope="module")
+def client(catalog_dir: Path) -> TestClient:
+    catalog = catalog_dir / "catalog.yaml"
     catalog.write_text(
         "products:\n  - id: band\n    name: {zh: 手环, en: Band}\n    category: fitness band\n    price: 199\n"
         "    specs: {battery_life: {zh: 14天, en: 14 days}}\n",
@@ -54,9 +59,9 @@ def test_malformed_requests_get_a_reason(client: TestClient, body: object, statu
     assert reason in json.dumps(r.json())
 
 
-def test_reload_needs_the_host_token_and_keeps_the_last_good_catalog(client: TestClient, tmp_path: Path) -> None:
+def test_reload_needs_the_admin_token_and_keeps_the_last_good_catalog(client: TestClient, catalog_dir: Path) -> None:
     assert client.post("/api/catalog/reload").status_code == 401
-    broken = tmp_path / "broken.yaml"
+    broken = catalog_dir / "broken.yaml"
     broken.write_text("products:\n  - {id: x, name: X}\n", encoding="utf-8")
     r = client.post("/api/catalog/reload", json={"path": str(broken)}, headers={"Authorization": "Bearer secret"})
     assert r.status_code == 400 and "missing price" in r.json()["problems"][0]
@@ -99,6 +104,9 @@ def test_an_edited_catalog_is_picked_up_and_a_broken_edit_changes_nothing(tmp_pa
         catalog.write_text("products:\n  - {id: plug, name: Plug, category: smart plug, price: 59}\n", encoding="utf-8")
         assert wait_for(lambda: "59" in price())
         catalog.write_text("products:\n  - {id: plug, name: Plug, price: lots}\n", encoding="utf-8")
-        assert wait_for(lambda: bool(client.get("/healthz").json()["catalog_problems"]))
-        assert "cannot read 'lots'" in client.get("/healthz").json()["catalog_problems"][0]
+        admin = {"Authorization": "Bearer t"}  # the problems quote the file: the admin's to read
+        assert wait_for(lambda: bool(client.get("/healthz", headers=admin).json()["catalog_problems"]))
+        assert "cannot read 'lots'" in client.get("/healthz", headers=admin).json()["catalog_problems"][0]
+        assert client.get("/healthz").json()["catalog_problem_count"] == 1
+        assert "catalog_problems" not in client.get("/healthz").json()
         assert "59" in price()

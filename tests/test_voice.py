@@ -149,7 +149,7 @@ def test_the_pcm_websocket_holds_a_spoken_conversation(say: Speaker) -> None:
 
     # the client stops streaming after its question, like a push-to-talk button: the agent still answers
     question = np.concatenate([say.synthesize("How long does the SmartBand X2 battery last?", "en"), silence(0.2)])
-    with running_server("--composer", "catalog") as (url, _):
+    with running_server("--composer", "catalog", "--open-pcm") as (url, _):  # loopback: no token needed
         ws_url = url.replace("http", "ws") + "/ws/pcm"
         with connect(ws_url, max_size=None) as ws:
             ws.send(json.dumps({"type": "start", "sample_rate": 16000}))

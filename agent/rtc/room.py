@@ -15,6 +15,8 @@ import contextlib
 import itertools
 import logging
 import time
+import unicodedata
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -23,11 +25,15 @@ from aiortc import RTCConfiguration, RTCDataChannel, RTCIceServer, RTCPeerConnec
 from aiortc.contrib.media import MediaRelay
 from aiortc.jitterbuffer import JitterBuffer
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
+from aiortc.sdp import SessionDescription
 
 from agent.rtc.tokens import MAX_NAME_CHARS, Pass
 
 log = logging.getLogger("livehost.room")
-MAX_PARTICIPANTS = 64
+# seats per role: viewers can never take the host's or the agent's (64 in all)
+ROLE_SEATS = {"viewer": 58, "host": 3, "agent": 3}
+MAX_PARTICIPANTS = sum(ROLE_SEATS.values())
+RESERVED_NAMES = ("host", "agent", "admin", "server", "livehost")  # no viewer shows up under these
 MAX_SDP_CHARS = 20000
 ICE_GATHER_S = 5.0
 Send = Callable[[dict[str, Any]], None]
@@ -56,6 +62,7 @@ class Participant:
     tracks: dict[str, MediaStreamTrack] = field(default_factory=dict)  # kind -> what it publishes
     subscriptions: dict[str, Subscription] = field(default_factory=dict)  # publisher id -> connection
     drains: list[asyncio.Task[None]] = field(default_factory=list)
+    granted: Pass | None = None  # the token it came in with (its seat is given back on leaving)
 
     def describe(self) -> dict[str, Any]:
         return {"id": self.id, "name": self.name, "role": self.role, "publishes": sorted(self.tracks)}
@@ -85,14 +92,25 @@ def rtc_configuration(ice_servers: list[dict[str, Any]]) -> RTCConfiguration:
     return RTCConfiguration(iceServers=[RTCIceServer(**server) for server in ice_servers])
 
 
+def name_key(name: str) -> str:
+    """What a display name looks like to a reader: case, width, spaces and punctuation ignored."""
+    return "".join(c for c in unicodedata.normalize("NFKC", name).casefold() if c.isalnum())
+
+
 class Room:
     def __init__(
-        self, name: str, ice_servers: list[dict[str, Any]] | None = None, has_product: Callable[[str], bool] = bool
+        self,
+        name: str,
+        ice_servers: list[dict[str, Any]] | None = None,
+        has_product: Callable[[str], bool] = bool,
+        reserved_names: tuple[str, ...] = (),
     ):
         self.name = name
         self.ice_servers = ice_servers or []
         self.has_product = has_product
+        self.reserved_names = {name_key(n) for n in (*RESERVED_NAMES, *reserved_names)} - {""}
         self.participants: dict[str, Participant] = {}
+        self.seated: Counter[Pass] = Counter()  # connections per token (equal passes are the same token)
         self.relay = MediaRelay()
         # set by the host: paused = the agent neither hears nor answers; muted = it answers in the chat only
         self.state: dict[str, Any] = {"on_stage": None, "agent_paused": False, "agent_muted": False}
@@ -100,12 +118,22 @@ class Room:
 
     # ---- membership -----------------------------------------------------------------------
     def join(self, granted: Pass, send: Send, name: str | None = None) -> Participant:
-        """A new participant with the token's role; a viewer may pick its own display name."""
-        if len(self.participants) >= MAX_PARTICIPANTS:
-            raise RoomError(f"room '{self.name}' is full ({MAX_PARTICIPANTS} participants)")
+        """A new participant with the token's role; a viewer may pick its own display name.
+
+        Each role has its own seats, so viewers cannot keep the host or the agent out, and one token
+        holds at most its own number of seats, so one shared link cannot fill the room."""
+        in_role = sum(p.role == granted.role for p in self.participants.values())
+        if in_role >= ROLE_SEATS.get(granted.role, 0):
+            raise RoomError(f"room '{self.name}' is full ({ROLE_SEATS.get(granted.role, 0)} {granted.role} seats)")
+        if self.seated[granted] >= granted.seats:
+            raise RoomError(f"this token is already in use {granted.seats} time(s) in room '{self.name}'")
         shown = (name or "").strip()[:MAX_NAME_CHARS] if granted.role == "viewer" else ""
+        if shown and self._taken(shown):
+            raise RoomError(f"the name '{shown}' belongs to the host or the agent; pick another one")
         participant = Participant(f"{granted.role[0]}{next(self._ids)}", shown or granted.name, granted.role, send)
+        participant.granted = granted
         self.participants[participant.id] = participant
+        self.seated[granted] += 1
         participant.send(
             {
                 "type": "welcome",
@@ -115,15 +143,24 @@ class Room:
                 "name": participant.name,
                 "ice_servers": self.ice_servers,
                 "participants": [p.describe() for p in self.participants.values()],
-                "state": self.state,
+                "state": dict(self.state),
             }
         )
         self.broadcast({"type": "joined", "participant": participant.describe()}, skip=participant.id)
         return participant
 
+    def _taken(self, name: str) -> bool:
+        key = name_key(name)
+        staff = {name_key(p.name) for p in self.participants.values() if p.role != "viewer"}
+        return key in self.reserved_names or key in staff
+
     async def leave(self, participant: Participant) -> None:
         if self.participants.pop(participant.id, None) is None:
             return
+        if participant.granted is not None:
+            self.seated[participant.granted] -= 1
+            if self.seated[participant.granted] <= 0:
+                del self.seated[participant.granted]
         await self._unpublish(participant)
         for subscription in list(participant.subscriptions.values()):
             await subscription.pc.close()
@@ -135,6 +172,10 @@ class Room:
                 await gone.pc.close()
         self.broadcast({"type": "left", "id": participant.id})
 
+    @property
+    def empty(self) -> bool:
+        return not self.participants
+
     def broadcast(self, event: dict[str, Any], skip: str | None = None) -> None:
         for participant in list(self.participants.values()):
             if participant.id != skip:
@@ -142,7 +183,7 @@ class Room:
 
     def set_state(self, **changes: Any) -> None:
         self.state.update(changes)
-        self.broadcast({"type": "state", "state": self.state})
+        self.broadcast({"type": "state", "state": dict(self.state)})  # a copy: later changes are later events
 
     # ---- media ----------------------------------------------------------------------------
     async def publish(self, participant: Participant, offer: Any) -> str:
@@ -174,7 +215,6 @@ class Room:
 
     async def subscribe(self, participant: Participant, publisher_id: str, offer: Any) -> str:
         """A connection carrying `publisher_id`'s tracks (and data) to `participant`; returns the answer."""
-        offer = _check_sdp(offer)
         publisher = self.participants.get(publisher_id)
         if publisher is None or not publisher.tracks:
             raise RoomError(f"participant '{publisher_id[:20]}' is not publishing in this room")
@@ -182,6 +222,7 @@ class Room:
             raise RoomError("a participant does not subscribe to itself")
         if participant.role == "viewer" and publisher.role == "viewer":
             raise RoomError("viewers receive the host and the agent, not other viewers' microphones")
+        offer = _check_sdp(offer)
         old = participant.subscriptions.pop(publisher_id, None)
         if old:
             await old.pc.close()
@@ -193,7 +234,7 @@ class Room:
         def on_channel(channel: RTCDataChannel) -> None:
             subscription.channel = channel
 
-        await pc.setRemoteDescription(RTCSessionDescription(sdp=offer, type="offer"))
+        await _accept_offer(pc, offer)
         for transceiver in pc.getTransceivers():
             track = publisher.tracks.get(transceiver.kind)
             if track is not None:
@@ -217,19 +258,31 @@ class Room:
             await self.leave(participant)
 
 
+async def _accept_offer(pc: RTCPeerConnection, offer: str) -> None:
+    try:
+        await pc.setRemoteDescription(RTCSessionDescription(sdp=offer, type="offer"))
+    except Exception as e:  # anything aiortc cannot take from a client's offer is the offer's fault
+        await pc.close()
+        raise RoomError(f"the offer is not usable SDP: {_reason(e)}") from None
+
+
 async def _answer(pc: RTCPeerConnection, offer: str | None) -> str:
     """Accept an offer (unless already set) and return the full answer, candidates included (no trickle)."""
+    if offer is not None:
+        await _accept_offer(pc, offer)
     try:
-        if offer is not None:
-            await pc.setRemoteDescription(RTCSessionDescription(sdp=offer, type="offer"))
         await asyncio.wait_for(pc.setLocalDescription(await pc.createAnswer()), ICE_GATHER_S * 2)
-    except (ValueError, TypeError, AttributeError, IndexError, KeyError) as e:
-        await pc.close()
-        raise RoomError(f"the offer is not usable SDP: {e}") from None
     except TimeoutError:
         await pc.close()
         raise RoomError("gathering ICE candidates took too long") from None
+    except Exception as e:
+        await pc.close()
+        raise RoomError(f"no answer can be made to this offer: {_reason(e)}") from None
     return pc.localDescription.sdp
+
+
+def _reason(e: Exception) -> str:
+    return f"{type(e).__name__}: {str(e)[:160]}" if str(e) else type(e).__name__
 
 
 async def _drain(track: MediaStreamTrack) -> None:
@@ -239,21 +292,47 @@ async def _drain(track: MediaStreamTrack) -> None:
 
 
 def _check_sdp(sdp: Any) -> str:
+    """An offer aiortc can take whole: parsed here first, so a bad one is a reason, not a failed task."""
     if not isinstance(sdp, str) or not sdp.startswith("v=0"):
         raise RoomError("sdp must be an SDP offer (text starting with 'v=0')")
     if len(sdp) > MAX_SDP_CHARS:
         raise RoomError(f"an SDP of {len(sdp)} characters is over the {MAX_SDP_CHARS} limit")
+    try:
+        parsed = SessionDescription.parse(sdp)
+    except Exception as e:  # aiortc's parser asserts and indexes on what it reads
+        raise RoomError(f"the offer is not usable SDP: {_reason(e)}") from None
+    if not parsed.media:
+        raise RoomError("the offer has no media section")
+    for i, media in enumerate(parsed.media):
+        where = f"media section {i + 1} ({media.kind})"
+        if media.kind not in ("audio", "video", "application"):
+            raise RoomError(f"{where}: only audio, video and data channels are carried")
+        if not media.ice or not media.ice.usernameFragment or not media.ice.password:
+            raise RoomError(f"{where}: a=ice-ufrag and a=ice-pwd are missing")
+        if not media.dtls or not media.dtls.fingerprints:
+            raise RoomError(f"{where}: a=fingerprint is missing (DTLS is required)")
+        if media.kind in ("audio", "video") and not media.rtcp_mux:
+            raise RoomError(f"{where}: a=rtcp-mux is missing (RTP and RTCP must share one port)")
     return sdp
 
 
 class Rooms:
-    """Every room of this server, created when first joined."""
+    """Every room of this server, created when first joined and removed when the last one leaves
+    (except the `kept` ones, whose state (the product on stage, a paused agent) outlives a reload)."""
 
     MAX_ROOMS = 32
 
-    def __init__(self, ice_servers: list[dict[str, Any]] | None = None, has_product: Callable[[str], bool] = bool):
+    def __init__(
+        self,
+        ice_servers: list[dict[str, Any]] | None = None,
+        has_product: Callable[[str], bool] = bool,
+        reserved_names: tuple[str, ...] = (),
+        kept: tuple[str, ...] = (),
+    ):
         self.ice_servers = ice_servers or []
         self.has_product = has_product
+        self.reserved_names = reserved_names
+        self.kept = set(kept)
         self.rooms: dict[str, Room] = {}
 
     def get(self, name: str) -> Room:
@@ -261,8 +340,12 @@ class Rooms:
         if room is None:
             if len(self.rooms) >= self.MAX_ROOMS:
                 raise RoomError(f"this server already holds {self.MAX_ROOMS} rooms")
-            room = self.rooms[name] = Room(name, self.ice_servers, self.has_product)
+            room = self.rooms[name] = Room(name, self.ice_servers, self.has_product, self.reserved_names)
         return room
+
+    def forget_if_empty(self, room: Room) -> None:
+        if room.empty and room.name not in self.kept and self.rooms.get(room.name) is room:
+            del self.rooms[room.name]
 
     async def close(self) -> None:
         for room in self.rooms.values():

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hmac
 import logging
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
@@ -20,13 +19,14 @@ from fastapi.responses import FileResponse
 from pydantic import BaseModel, Field
 
 from agent.conversation import Stages
-from agent.rtc.room import RoomError, Rooms
+from agent.rtc.room import ROLE_SEATS, RoomError, Rooms
 from agent.rtc.signaling import room_socket
-from agent.rtc.tokens import TokenError, Tokens, check_room
+from agent.rtc.tokens import MAX_SEATS, TokenError, Tokens, check_room, same_secret
 
 log = logging.getLogger("livehost.rtc")
 PAGES = Path(__file__).parent.parent / "pages"
 REJOIN_S = 2.0
+SHARED_LINK_SEATS = ROLE_SEATS["viewer"] // 2  # the viewer link everyone shares: never the whole room
 
 
 @dataclass(frozen=True)
@@ -41,6 +41,7 @@ class RoomOptions:
 @dataclass(frozen=True)
 class RoomSite:
     is_host: Callable[..., bool]  # (credential, room=None): the admin token or a host token (for that room)
+    is_admin: Callable[[str | None], bool]  # the admin token only (catalog reload, health details)
     rooms: Rooms
     agent: Callable[[], Coroutine[Any, Any, None]] | None  # the embedded agent, kept in the room while it runs
 
@@ -49,6 +50,7 @@ class TokenRequest(BaseModel):
     role: str = Field(pattern="^(host|viewer|agent)$")
     name: str = Field(default="", max_length=40)
     ttl_s: float = Field(default=12 * 3600, gt=0, le=7 * 24 * 3600)
+    seats: int = Field(default=2, ge=1, le=MAX_SEATS, description="connections this token may hold at once")
 
 
 def add_room(
@@ -60,17 +62,21 @@ def add_room(
 ) -> RoomSite:
     """Adds the room's routes; returns what the app's lifespan and host checks need."""
     tokens = Tokens(options.secret)
-    rooms = Rooms(options.ice_servers, has_product)
+    rooms = Rooms(options.ice_servers, has_product, reserved_names=(options.agent_name,), kept=(options.room,))
     app.state.tokens, app.state.rooms = tokens, rooms
+    shared = tokens.mint(options.room, "viewer", "Viewer", seats=SHARED_LINK_SEATS)
     app.state.links = {
         "host": f"/host?room={options.room}&token={tokens.mint(options.room, 'host', 'Host')}",
-        "viewer": f"/watch?room={options.room}&token={tokens.mint(options.room, 'viewer', 'Viewer')}",
+        "viewer": f"/watch?room={options.room}&token={shared}",
     }
+
+    def is_admin(credential: str | None) -> bool:
+        return same_secret(credential, admin_token)
 
     def is_host(credential: str | None, room: str | None = None) -> bool:
         if not credential:
             return False
-        if hmac.compare_digest(credential, admin_token):
+        if is_admin(credential):
             return True
         try:
             tokens.check(credential, room, ("host",))
@@ -100,7 +106,7 @@ def add_room(
             raise HTTPException(422, str(e)) from None
         if not is_host(_bearer(authorization), room):
             raise HTTPException(401, "minting tokens needs the host's credentials: Authorization: Bearer <token>")
-        token = tokens.mint(room, body.role, body.name or body.role, body.ttl_s)
+        token = tokens.mint(room, body.role, body.name or body.role, body.ttl_s, body.seats)
         page = "host" if body.role == "host" else "watch"
         return {"token": token, "room": room, "role": body.role, "url": f"/{page}?room={room}&token={token}"}
 
@@ -119,7 +125,7 @@ def add_room(
         def agent() -> Coroutine[Any, Any, None]:
             return keep_agent_in_room(url, room, token, stages_for, name)
 
-    return RoomSite(is_host, rooms, agent)
+    return RoomSite(is_host, is_admin, rooms, agent)
 
 
 async def keep_agent_in_room(url: str, room: str, token: str, stages_for: Callable[[int], Stages], name: str) -> None:

@@ -5,7 +5,8 @@ browser and for the agent: `publish` and `subscribe` (an SDP offer in, the answe
 and, for the host, `stage` (the product on stage) and `agent` (pause/resume it, or mute it:
 answers in the chat only). Room
 events (`welcome`, `joined`, `left`, `published`, `unpublished`, `chat`, `state`) come back on the
-same socket. A request may carry an `id`, echoed in its reply. Anything malformed gets an
+same socket. A request may carry an `id`, echoed in its reply. Every message has a strict schema
+(`MESSAGES`: no unknown fields, booleans are booleans); anything malformed gets an
 `{"type": "error", "error": ...}` reply and the connection goes on; the room never falls over.
 """
 
@@ -18,15 +19,17 @@ import logging
 import time
 from collections import deque
 from collections.abc import Callable
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import WebSocket, WebSocketDisconnect
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictStr, ValidationError
 
 from agent.rtc.room import Participant, Room, RoomError, Rooms
 from agent.rtc.tokens import TokenError, Tokens, check_room
 
 log = logging.getLogger("livehost.signaling")
 MAX_MESSAGE_CHARS = 32000
+MAX_JSON_DEPTH = 32  # deeper JSON is refused before it is parsed (the parser recurses)
 MAX_CHAT_CHARS = 300
 CHAT_BURST, CHAT_WINDOW_S = 5, 10.0  # at most this many chat messages per window per participant
 OUTBOX_LIMIT = 256  # events queued for a participant that does not read them; more and it is dropped
@@ -49,6 +52,48 @@ class ChatLimit:
         return True
 
 
+class _Message(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+    type: StrictStr
+    id: int | Annotated[str, Field(max_length=64)] | None = None  # echoed in the reply
+
+
+class Publish(_Message):
+    sdp: StrictStr
+
+
+class Subscribe(_Message):
+    to: Annotated[str, Field(max_length=40)]
+    sdp: StrictStr
+
+
+class Chat(_Message):
+    text: StrictStr
+
+
+class Stage(_Message):
+    product: Annotated[str, Field(max_length=64)] | None = None  # null or "": nothing on stage
+
+
+class AgentControl(_Message):
+    paused: StrictBool | None = None
+    muted: StrictBool | None = None
+
+
+class Ping(_Message):
+    pass
+
+
+MESSAGES: dict[str, type[_Message]] = {
+    "publish": Publish,
+    "subscribe": Subscribe,
+    "chat": Chat,
+    "stage": Stage,
+    "agent": AgentControl,
+    "ping": Ping,
+}
+
+
 async def room_socket(socket: WebSocket, rooms: Rooms, tokens: Tokens, room_name: str) -> None:
     await socket.accept()
     try:
@@ -59,19 +104,21 @@ async def room_socket(socket: WebSocket, rooms: Rooms, tokens: Tokens, room_name
         await socket.send_json({"type": "error", "error": str(e)})
         await socket.close(code=1008, reason=str(e)[:120])
         return
-    outbox: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue(OUTBOX_LIMIT)
+    outbox: asyncio.Queue[str | None] = asyncio.Queue(OUTBOX_LIMIT)
 
-    def send(event: dict[str, Any]) -> None:
+    def send(event: dict[str, Any] | None) -> None:
+        # written out now: an event says what was true when it happened, whatever changes later
         with contextlib.suppress(asyncio.QueueFull):  # a participant that stops reading misses events
-            outbox.put_nowait(event)
+            outbox.put_nowait(None if event is None else json.dumps(event, ensure_ascii=False))
 
     async def deliver() -> None:
         while (event := await outbox.get()) is not None:
-            await socket.send_text(json.dumps(event, ensure_ascii=False))
+            await socket.send_text(event)
 
     try:
         participant = room.join(granted, send, socket.query_params.get("name"))
     except RoomError as e:
+        rooms.forget_if_empty(room)
         await socket.send_json({"type": "error", "error": str(e)})
         await socket.close(code=1008, reason=str(e)[:120])
         return
@@ -79,10 +126,12 @@ async def room_socket(socket: WebSocket, rooms: Rooms, tokens: Tokens, room_name
     chat_limit = ChatLimit()
     try:
         while True:
-            text = await socket.receive_text()
+            received = await socket.receive()
+            if received["type"] == "websocket.disconnect":
+                break
             request: dict[str, Any] = {}
             try:
-                request = _parse(text)
+                request = _parse(received.get("text"))
                 reply = await _handle(room, participant, request, chat_limit)
             except (RoomError, ValueError) as e:
                 reply = {"type": "error", "error": str(e)}
@@ -90,75 +139,105 @@ async def room_socket(socket: WebSocket, rooms: Rooms, tokens: Tokens, room_name
                 log.exception("room request failed")
                 reply = {"type": "error", "error": f"internal error: {type(e).__name__}"}
             if reply is not None:
-                if "id" in request:
+                if isinstance(request.get("id"), int | str):
                     reply["id"] = request["id"]
                 send(reply)
     except (WebSocketDisconnect, RuntimeError):
         pass
     finally:
         await room.leave(participant)
-        send(None)  # type: ignore[arg-type]
+        rooms.forget_if_empty(room)
+        send(None)
         sender.cancel()
         with contextlib.suppress(asyncio.CancelledError, Exception):
             await sender
 
 
-def _parse(text: str) -> dict[str, Any]:
+def json_depth_over(text: str, limit: int = MAX_JSON_DEPTH) -> bool:
+    """Whether JSON text nests deeper than `limit` ([ and { outside strings); checked before parsing."""
+    depth, in_string, escaped = 0, False, False
+    for c in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif c == "\\":
+                escaped = True
+            elif c == '"':
+                in_string = False
+        elif c == '"':
+            in_string = True
+        elif c in "[{":
+            depth += 1
+            if depth > limit:
+                return True
+        elif c in "]}":
+            depth -= 1
+    return False
+
+
+def _parse(text: str | None) -> dict[str, Any]:
+    if text is None:
+        raise ValueError("messages must be JSON text, not binary")
     if len(text) > MAX_MESSAGE_CHARS:
         raise ValueError(f"a message of {len(text)} characters is over the {MAX_MESSAGE_CHARS} limit")
+    if json_depth_over(text):
+        raise ValueError(f"a message nested deeper than {MAX_JSON_DEPTH} levels is refused")
     try:
         request = json.loads(text)
-    except json.JSONDecodeError:
+    except ValueError:  # also a number too long to convert
         raise ValueError("messages must be JSON objects") from None
     if not isinstance(request, dict) or not isinstance(request.get("type"), str):
         raise ValueError('messages must be JSON objects with a "type"')
     return request
 
 
+def _validate(request: dict[str, Any]) -> _Message:
+    kind = request["type"]
+    schema = MESSAGES.get(kind)
+    if schema is None:
+        raise RoomError(f"unknown message type '{kind[:40]}'")
+    try:
+        return schema.model_validate(request)
+    except ValidationError as e:
+        reasons = [f"{'.'.join(str(p) for p in err['loc']) or kind}: {err['msg']}" for err in e.errors()[:3]]
+        raise RoomError(f"'{kind}' message: {'; '.join(reasons)}") from None
+
+
 async def _handle(
     room: Room, participant: Participant, request: dict[str, Any], chat_limit: ChatLimit
 ) -> dict[str, Any] | None:
-    kind = request["type"]
-    if kind == "publish":
-        return {"type": "answer", "sdp": await room.publish(participant, request.get("sdp"))}
-    if kind == "subscribe":
-        to = request.get("to")
-        if not isinstance(to, str):
-            raise RoomError('subscribe needs "to": the id of the publishing participant')
-        return {"type": "answer", "to": to, "sdp": await room.subscribe(participant, to, request.get("sdp"))}
-    if kind == "chat":
-        text = request.get("text")
-        if not isinstance(text, str) or not text.strip():
+    message = _validate(request)
+    if isinstance(message, Publish):
+        return {"type": "answer", "sdp": await room.publish(participant, message.sdp)}
+    if isinstance(message, Subscribe):
+        sdp = await room.subscribe(participant, message.to, message.sdp)
+        return {"type": "answer", "to": message.to, "sdp": sdp}
+    if isinstance(message, Chat):
+        text = message.text
+        if not text.strip():
             raise RoomError("a chat message needs some text")
         if len(text) > MAX_CHAT_CHARS:
             raise RoomError(f"a chat message of {len(text)} characters is over the {MAX_CHAT_CHARS} limit")
-        if not chat_limit.allow():
+        # the agent answers every viewer who asks in the chat: it is not held to one viewer's pace
+        if participant.role != "agent" and not chat_limit.allow():
             raise RoomError(f"too many chat messages: at most {CHAT_BURST} per {CHAT_WINDOW_S:.0f} s")
         event = {"type": "chat", "from": participant.id, "name": participant.name, "role": participant.role}
         room.broadcast({**event, "text": text.strip(), "at": time.time()})
         return None
-    if kind in ("stage", "agent"):
+    if isinstance(message, Stage | AgentControl):
         if participant.role != "host":
-            raise RoomError(f"only the host can send '{kind}'")
-        if kind == "stage":
-            product = _optional_text(request.get("product"))
+            raise RoomError(f"only the host can send '{message.type}'")
+        if isinstance(message, Stage):
+            product = message.product or None
             if product is not None and not room.has_product(product):
                 raise RoomError(f"product '{product}' is not in the catalog")
             room.set_state(on_stage=product)
         else:
-            changes = {f"agent_{k}": bool(request[k]) for k in ("paused", "muted") if k in request}
+            changes = {
+                f"agent_{k}": v for k, v in (("paused", message.paused), ("muted", message.muted)) if v is not None
+            }
             if not changes:
                 raise RoomError('"agent" needs "paused" and/or "muted" (true or false)')
             room.set_state(**changes)
         return None
-    if kind == "ping":
-        return {"type": "pong"}
-    raise RoomError(f"unknown message type '{kind[:40]}'")
-
-
-def _optional_text(value: Any) -> str | None:
-    if value is None or value == "":
-        return None
-    if not isinstance(value, str) or len(value) > 64:
-        raise RoomError("product must be a product id (at most 64 characters) or null")
-    return value
+    return {"type": "pong"}
