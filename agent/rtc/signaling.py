@@ -5,7 +5,8 @@ browser and for the agent: `publish` and `subscribe` (an SDP offer in, the answe
 and, for the host, `stage` (the product on stage) and `agent` (pause/resume it, or mute it:
 answers in the chat only). Room
 events (`welcome`, `joined`, `left`, `published`, `unpublished`, `chat`, `state`) come back on the
-same socket. A request may carry an `id`, echoed in its reply. Every message has a strict schema
+same socket. A request may carry an `id`, echoed in its reply (`{"type": "ok"}` when there is
+nothing else to say). Every message has a strict schema
 (`MESSAGES`: no unknown fields, booleans are booleans); anything malformed gets an
 `{"type": "error", "error": ...}` reply and the connection goes on; the room never falls over.
 """
@@ -138,8 +139,11 @@ async def room_socket(socket: WebSocket, rooms: Rooms, tokens: Tokens, room_name
             except Exception as e:  # a bug in one request must not end the room
                 log.exception("room request failed")
                 reply = {"type": "error", "error": f"internal error: {type(e).__name__}"}
+            answerable = isinstance(request.get("id"), int | str)
+            if reply is None and answerable:
+                reply = {"type": "ok"}  # a request with an id always hears back
             if reply is not None:
-                if isinstance(request.get("id"), int | str):
+                if answerable:
                     reply["id"] = request["id"]
                 send(reply)
     except (WebSocketDisconnect, RuntimeError):
