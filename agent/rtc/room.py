@@ -44,6 +44,13 @@ class RoomError(ValueError):
     """A request the room refuses; the message says why in one sentence."""
 
 
+BUSY = ("is full", "already in use")  # refusals at the door that may pass (seats come free); others do not
+
+
+def busy(refusal: RoomError | str) -> bool:
+    return any(mark in str(refusal) for mark in BUSY)
+
+
 @dataclass
 class Subscription:
     publisher: str

@@ -19,7 +19,7 @@ from fastapi.responses import FileResponse
 from pydantic import BaseModel, Field
 
 from agent.conversation import Stages
-from agent.rtc.room import ROLE_SEATS, RoomError, Rooms
+from agent.rtc.room import ROLE_SEATS, RoomError, Rooms, busy
 from agent.rtc.signaling import room_socket
 from agent.rtc.tokens import MAX_SEATS, TokenError, Tokens, check_room, same_secret
 
@@ -119,7 +119,8 @@ def add_room(
 
     agent: Callable[[], Coroutine[Any, Any, None]] | None = None
     if stages_for is not None and options.join_url:
-        token = tokens.mint(options.room, "agent", options.agent_name, ttl_s=10 * 365 * 24 * 3600)
+        seats = ROLE_SEATS["agent"]  # a rejoin may come before the server has noticed the old connection drop
+        token = tokens.mint(options.room, "agent", options.agent_name, ttl_s=10 * 365 * 24 * 3600, seats=seats)
         url, room, name = options.join_url, options.room, options.agent_name
 
         def agent() -> Coroutine[Any, Any, None]:
@@ -144,7 +145,7 @@ async def keep_agent_in_room(url: str, room: str, token: str, stages_for: Callab
         except OSError as e:  # the server is not listening yet (at start-up) or has gone
             log.info("the agent cannot reach %s (%s); trying again", url, e)
         except RoomError as e:
-            if not agent.id:  # refused at the door: trying again cannot help
+            if not agent.id and not busy(e):  # refused at the door (its token): trying again cannot help
                 raise
             log.warning("the agent left room '%s' (%s); joining again", room, e)
         except Exception as e:
