@@ -24,6 +24,11 @@ def add_eval_parsers(ev: Any, host_arguments: Callable[[Any], None]) -> None:
     faq = ev.add_parser("faq", help="grounded-answer accuracy and latency over a question set")
     host_arguments(faq)
     faq.add_argument("--questions", type=Path, help="question set (default: the bundled bilingual set)")
+    faq.add_argument(
+        "--blind",
+        choices=("dev", "final"),
+        help="every blind catalog's dev or final set (evals/faq/blind/*), one report each plus a summary",
+    )
     faq.add_argument("--out", type=Path, default=Path("reports/faq"), help="folder for report.json and report.md")
     faq.add_argument("--limit", type=int, help="only the first N questions")
     faq.add_argument("--quiet", action="store_true", help="no per-question progress")
@@ -152,9 +157,38 @@ def cmd_eval_faq(args: argparse.Namespace) -> int:
     from agent import cli
     from evals import faq
 
+    try:
+        if args.blind:
+            sets = faq.blind_sets(args.blind)
+        else:
+            questions = args.questions or faq.DEFAULT_QUESTIONS
+            catalog = args.catalog
+            if args.questions and catalog == cli.SAMPLE_CATALOG and faq.names_catalog_file(questions):
+                catalog = faq.catalog_of(questions)  # a set beside its own catalog file
+            sets = [("faq", catalog, questions)]
+    except faq.QuestionSetError as e:
+        raise cli.UserError(str(e)) from None
+    if not sets:
+        raise cli.UserError(f"no question sets found under {faq.BLIND}")
+    summary = []
+    for name, catalog_file, path in sets:
+        args.catalog = catalog_file
+        out = args.out / name if len(sets) > 1 else args.out
+        report = _faq_report(args, path, out)
+        summary.append((name, report))
+    if len(sets) > 1:
+        rows = [faq.summary_row(name, r) for name, r in summary]
+        (args.out / "summary.md").write_text(faq.summary_markdown(rows), encoding="utf-8")
+        print(faq.summary_markdown(rows))
+    return 0
+
+
+def _faq_report(args: argparse.Namespace, path: Path, out: Path) -> dict[str, Any]:
+    from agent import cli
+    from evals import faq
+
     host = cli._host(args)
     catalog = host.catalog.current.catalog
-    path = args.questions or faq.DEFAULT_QUESTIONS
     try:
         questions = faq.load_questions(path, catalog)
     except faq.QuestionSetError as e:
@@ -171,17 +205,18 @@ def cmd_eval_faq(args: argparse.Namespace) -> int:
         "date": faq.today(),
     }
     report = faq.summarize(results, meta)
-    json_path, md_path = faq.write(report, args.out)
+    json_path, md_path = faq.write(report, out)
     lat, ans = report["latency_ms"], report["latency_ms_answered"]
     print(
-        f"accuracy {report['accuracy']:.1%}, hallucinations {report['hallucinations']}, "
+        f"{path}: accuracy {report['accuracy']:.1%}, hallucinations {report['hallucinations']}, "
+        f"English in Chinese answers {report['english_in_chinese']}, "
         f"unknown {_pct(report['unknown_correct_rate'])}, declined {_pct(report['declined_correct_rate'])}, "
         f"first clause p50/p95 {lat['first_clause']['p50']}/{lat['first_clause']['p95']} ms "
         f"(answered only {ans['first_clause']['p50']}/{ans['first_clause']['p95']} ms), "
         f"total p50/p95 {lat['total']['p50']}/{lat['total']['p95']} ms"
     )
     print(f"wrote {json_path} and {md_path}")
-    return 0
+    return report
 
 
 def _pct(v: float | None) -> str:

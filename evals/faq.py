@@ -9,6 +9,7 @@ fact stated where the right answer is "I don't know" or a refusal).
 from __future__ import annotations
 
 import platform
+import re
 import time
 from collections import defaultdict
 from dataclasses import asdict, dataclass, field
@@ -25,6 +26,11 @@ from knowledge.catalog import Catalog
 from knowledge.text import compact
 
 DEFAULT_QUESTIONS = Path(__file__).parent / "faq" / "questions.yaml"
+# blind sets: one folder per catalog, written by people who never saw the code; dev.yaml to work on,
+# final.yaml only to report (never debugged on)
+BLIND = Path(__file__).parent / "faq" / "blind"
+# English that must not be read out inside a Chinese answer (names and units as written are fine)
+ENGLISH_FILLER = frozenset("yes no none only and or with not supported the is of for per".split())
 STATUSES = ("answered", "unknown", "declined")
 
 
@@ -55,6 +61,59 @@ class Grade:
     status: str
     expected_status: str
     problems: list[str] = field(default_factory=list)
+    english_in_chinese: list[str] = field(default_factory=list)
+
+
+def blind_sets(part: str) -> list[tuple[str, Path, Path]]:
+    """(name, catalog file, question file) of every blind set, for part 'dev' or 'final'."""
+    out = []
+    for folder in sorted(p for p in BLIND.iterdir() if p.is_dir()) if BLIND.is_dir() else []:
+        questions = folder / f"{part}.yaml"
+        if questions.exists():
+            out.append((folder.name, catalog_of(questions), questions))
+    return out
+
+
+def names_catalog_file(questions: Path) -> bool:
+    try:
+        catalog_of(questions)
+    except QuestionSetError:
+        return False
+    return True
+
+
+def catalog_of(questions: Path) -> Path:
+    """The catalog a question set names (its `catalog:` key, relative to the set's folder)."""
+    try:
+        data = yaml.safe_load(questions.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as e:
+        raise QuestionSetError(f"{questions}: cannot read the question set: {e}") from None
+    name = data.get("catalog") if isinstance(data, dict) else None
+    if not isinstance(name, str) or not (questions.parent / name).is_file():
+        raise QuestionSetError(f"{questions}: 'catalog' must name a catalog file in the same folder")
+    return questions.parent / name
+
+
+def english_in_chinese(text: str, catalog: Catalog) -> list[str]:
+    """English words of the catalog's keys, or plain filler, read out in a Chinese answer.
+
+    A word the catalog writes with a capital anywhere (NFC, eSIM, HomeKit, a product name) is a name
+    and may stand in a Chinese sentence; a lowercase key word ("suction", "night vision") may not.
+    """
+    names = {w.lower() for w in re.findall(r"[A-Za-z]*[A-Z][A-Za-z]*", _catalog_text(catalog))}
+    keys = {w.lower() for p in catalog.products for k in p.specs for w in re.findall(r"[A-Za-z]+", k)}
+    words = [w.lower() for w in re.findall(r"[A-Za-z]+", text)]
+    return [w for w in words if w not in names and (w in keys or w in ENGLISH_FILLER) and len(w) > 1]
+
+
+def _catalog_text(catalog: Catalog) -> str:
+    texts = [t for p in catalog.products for t in (*p.name.variants(), *p.aliases)]
+    for p in catalog.products:
+        texts += [t for v in p.specs.values() if not isinstance(v, bool) for t in v.variants()]
+        texts += [t for f in p.faq for t in (*f.q.variants(), *f.a.variants())]
+        texts += [t for d in ([p.description] if p.description else []) for t in d.variants()]
+    texts += [t for label in catalog.spec_labels.values() for t in label.variants()]
+    return " ".join(texts)
 
 
 def load_questions(path: Path, catalog: Catalog) -> list[Question]:
@@ -76,8 +135,8 @@ def load_questions(path: Path, catalog: Catalog) -> list[Question]:
                 kind=str(item.get("kind", "")),
                 question=str(item["question"]),
                 status=str(expect["status"]),
-                on_stage=item.get("on_stage"),
-                products=tuple(expect.get("products") or ()),
+                on_stage=str(item["on_stage"]) if item.get("on_stage") is not None else None,
+                products=tuple(str(p) for p in expect.get("products") or ()),
                 facts=tuple(str(f) for f in expect.get("facts") or ()),
                 polarity=str(expect["polarity"]) if expect.get("polarity") is not None else None,
             )
@@ -99,8 +158,10 @@ def catalog_numbers(catalog: Catalog, product_ids: tuple[str, ...]) -> set[str]:
         texts += [*p.name.variants(), p.price, p.original_price or "", *(a for a in p.aliases)]
         texts += [t for v in p.specs.values() if not isinstance(v, bool) for t in v.variants()]
         texts += [t for f in p.faq for t in (*f.q.variants(), *f.a.variants())]
+        texts += [str(p.stock) if p.stock is not None else ""]
         for v in p.variants:
-            texts += [*v.name.variants(), v.price or "", v.id]
+            texts += [*v.name.variants(), v.price or "", v.id, str(v.stock) if v.stock is not None else ""]
+            texts += [t for o in v.options.values() for t in o.variants()]
             texts += [t for s in v.specs.values() if not isinstance(s, bool) for t in s.variants()]
     return set().union(*(spoken_numbers(t) for t in texts if t))
 
@@ -129,7 +190,10 @@ def grade(q: Question, answer: Answer, catalog: Catalog) -> Grade:
     if q.status != "answered" and status == "answered":
         problems.append("stated facts where the catalog does not answer")
         hallucination = True
-    return Grade(q.id, q.lang, q.kind, not problems, hallucination, status, q.status, problems)
+    leaks = english_in_chinese(text, catalog) if q.lang == "zh" else []
+    if leaks:
+        problems.append(f"English read out in Chinese: {', '.join(leaks)}")
+    return Grade(q.id, q.lang, q.kind, not problems, hallucination, status, q.status, problems, leaks)
 
 
 def run(engine: AnswerEngine, questions: list[Question], progress: bool = True) -> list[tuple[Question, Answer, Grade]]:
@@ -162,6 +226,7 @@ def summarize(results: list[tuple[Question, Answer, Grade]], meta: dict[str, Any
         "accuracy": share([g.correct for g in grades]),
         "hallucination_rate": share([g.hallucination for g in grades]),
         "hallucinations": sum(g.hallucination for g in grades),
+        "english_in_chinese": sum(bool(g.english_in_chinese) for g in grades),
         "unknown_correct_rate": share([g.status == "unknown" for g in grades if g.expected_status == "unknown"]),
         "declined_correct_rate": share([g.status == "declined" for g in grades if g.expected_status == "declined"]),
         "accuracy_by_kind": {k: share([g.correct for g in v]) for k, v in sorted(by_kind.items())},
@@ -200,6 +265,7 @@ def markdown(report: dict[str, Any]) -> str:
         "|---|---|",
         f"| accuracy | {report['accuracy']:.1%} |",
         f"| hallucinations | {report['hallucinations']} ({report['hallucination_rate']:.1%}) |",
+        f"| Chinese answers with English keys or filler | {report.get('english_in_chinese', 0)} |",
         f"| correct `unknown` | {_pct(report['unknown_correct_rate'])} |",
         f"| correct `declined` | {_pct(report['declined_correct_rate'])} |",
     ]
@@ -221,6 +287,37 @@ def markdown(report: dict[str, Any]) -> str:
         for r in wrong:
             flag = " **hallucination**" if r["hallucination"] else ""
             lines.append(f"- `{r['id']}`{flag}: {r['question']} -> {r['answer']} ({'; '.join(r['problems'])})")
+    return "\n".join(lines) + "\n"
+
+
+def summary_row(name: str, report: dict[str, Any]) -> dict[str, Any]:
+    grades = report["results"]
+    return {
+        "catalog": name,
+        "questions": report["questions"],
+        "correct": sum(r["correct"] for r in grades),
+        "accuracy": report["accuracy"],
+        "hallucinations": report["hallucinations"],
+        "english_in_chinese": report["english_in_chinese"],
+        "first_clause_p50": report["latency_ms"]["first_clause"]["p50"],
+        "first_clause_p95": report["latency_ms"]["first_clause"]["p95"],
+    }
+
+
+def summary_markdown(rows: list[dict[str, Any]]) -> str:
+    lines = [
+        "| catalog | correct | accuracy | false facts | zh answers with English | first clause p50 / p95 ms |",
+        "|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        lines.append(
+            f"| {r['catalog']} | {r['correct']}/{r['questions']} | {_pct(r['accuracy'])} | {r['hallucinations']} "
+            f"| {r['english_in_chinese']} | {r['first_clause_p50']} / {r['first_clause_p95']} |"
+        )
+    total = sum(r["questions"] for r in rows)
+    correct = sum(r["correct"] for r in rows)
+    lines.append(f"| all | {correct}/{total} | {_pct(correct / total if total else None)} | "
+                 f"{sum(r['hallucinations'] for r in rows)} | {sum(r['english_in_chinese'] for r in rows)} | |")
     return "\n".join(lines) + "\n"
 
 

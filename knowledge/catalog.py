@@ -46,6 +46,11 @@ class Variant:
     name: Text
     price: str | None = None  # None: same price as the product
     specs: dict[str, SpecValue] = field(default_factory=dict)
+    options: dict[str, Text] = field(default_factory=dict)  # option name -> value: {"color": black, "size": M}
+    stock: int | None = None  # units in stock, when the catalog says
+
+    def price_or(self, product_price: str) -> str:
+        return self.price or product_price
 
 
 @dataclass(frozen=True)
@@ -66,6 +71,20 @@ class Product:
     specs: dict[str, SpecValue] = field(default_factory=dict)
     variants: tuple[Variant, ...] = ()
     faq: tuple[FAQ, ...] = ()
+    stock: int | None = None
+
+    def option_names(self) -> list[str]:
+        """The option names its variants use (color, size...), in order of first use."""
+        return list(dict.fromkeys(name for v in self.variants for name in v.options))
+
+    def option_values(self, name: str) -> list[Text]:
+        """The values of one option over the variants, in order, each once."""
+        seen: dict[str, Text] = {}
+        for v in self.variants:
+            value = v.options.get(name)
+            if value is not None:
+                seen.setdefault(value.get("en").lower(), value)
+        return list(seen.values())
 
 
 @dataclass(frozen=True)
@@ -81,6 +100,9 @@ class Catalog:
     products: tuple[Product, ...]
     spec_labels: dict[str, Text] = field(default_factory=dict)
     source: Path | None = None
+    # the compile step's readings of what the seller did not spell out: labels of keys and option names
+    inferred_labels: dict[str, Text] = field(default_factory=dict)
+    notes: tuple[str, ...] = ()  # what the compile step inferred, for `livehost catalog check`
 
     def product(self, product_id: str) -> Product:
         for p in self.products:
@@ -95,5 +117,7 @@ class Catalog:
         """The spoken label of a spec key: the catalog's own, else a readable form of the key."""
         if key in self.spec_labels:
             return self.spec_labels[key]
+        if key in self.inferred_labels:
+            return self.inferred_labels[key]
         readable = key.replace("_", " ")
         return Text(zh=readable, en=readable)

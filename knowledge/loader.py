@@ -5,18 +5,21 @@ Every problem is collected (file, line, field, plain reason) so a seller fixes t
 
 from __future__ import annotations
 
+import difflib
 import re
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
 from knowledge.catalog import FAQ, LANGUAGES, Catalog, Product, SpecValue, Store, Text, Variant
+from knowledge.compile import compile_catalog
 from knowledge.sources import CatalogError, Path_, Problem, RawCatalog, read
 
 SAMPLE_CATALOG = Path(__file__).parent / "sample" / "catalog.yaml"
 
 ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
-KEY_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_]{0,63}$")
+# a spec key or option name is the seller's own word, in any language: "battery_life", "续航", "Cable Length"
+KEY_PATTERN = re.compile(r"^[^\x00-\x1f]{1,64}$")
 CURRENCY_PATTERN = re.compile(r"^[A-Z]{3}$")
 TOP_FIELDS = {"store", "products", "spec_labels", "products_from"}
 STORE_FIELDS = {"name", "currency", "policies"}
@@ -32,8 +35,9 @@ PRODUCT_FIELDS = {
     "variants",
     "faq",
     "extra",
+    "stock",
 }
-VARIANT_FIELDS = {"id", "name", "price", "specs"}
+VARIANT_FIELDS = {"id", "name", "price", "specs", "options", "stock", "sku"}
 FAQ_FIELDS = {"q", "a"}
 
 
@@ -42,6 +46,7 @@ def load_catalog(path: Path | str) -> Catalog:
     path = Path(path)
     raw = read(path)
     builder = _Builder(raw, path)
+    builder.notes += raw.notes
     catalog = builder.build()
     problems = raw.problems + builder.problems
     if problems or catalog is None:
@@ -61,6 +66,7 @@ class _Builder:
         self.raw = raw
         self.path = path
         self.problems: list[Problem] = []
+        self.notes: list[str] = []  # fields read in a way the seller may want to check
         self.ids: list[tuple[str, Path_, RawCatalog]] = []  # every valid id seen, even on broken products
 
     def problem(self, path: Path_, reason: str, raw: RawCatalog | None = None) -> None:
@@ -88,7 +94,10 @@ class _Builder:
             self.problem(("products",), "no products")
         if self.problems:
             return None
-        return Catalog(store=store, products=tuple(p for p, _, _ in products), spec_labels=labels, source=self.path)
+        return compile_catalog(
+            Catalog(store=store, products=tuple(p for p, _, _ in products), spec_labels=labels, source=self.path),
+            self.notes,
+        )
 
     def _included(self, value: Any) -> list[tuple[Product, Path_, RawCatalog]]:
         files = value if isinstance(value, list) else [value]
@@ -104,6 +113,7 @@ class _Builder:
                 self.problems.extend(e.problems)
                 continue
             self.problems.extend(raw.problems)
+            self.notes += raw.notes
             if not isinstance(raw.data, dict):
                 self.problem((), "expected a product list", raw)
                 continue
@@ -189,7 +199,6 @@ class _Builder:
             self.problem(path, "expected a product mapping with id, name and price", raw)
             return None
         before = len(self.problems)
-        self._unknown_fields(data, PRODUCT_FIELDS, path, raw)
         pid = self._id(data.get("id"), (*path, "id"), raw)
         if pid:
             self.ids.append((pid, (*path, "id"), raw))
@@ -200,6 +209,20 @@ class _Builder:
         description = self._text(data.get("description"), (*path, "description"), raw, required=False)
         aliases = self._aliases(data.get("aliases"), (*path, "aliases"), raw)
         specs = self._specs(data.get("specs"), (*path, "specs"), raw)
+        # a field of the seller's own ("brand", "保修期") is a spec; a misspelt known field ("prcie") is an error
+        extra = {}
+        for key, value in data.items():
+            if key in PRODUCT_FIELDS:
+                continue
+            near = difflib.get_close_matches(str(key), PRODUCT_FIELDS, n=1, cutoff=0.75)
+            if near or isinstance(value, (dict, list)):
+                hint = f"did you mean '{near[0]}'?" if near else "a spec of your own must be a single value"
+                self.problem((*path, key), f"unknown field '{key}' ({hint})", raw)
+            else:
+                extra[key] = value
+        for key, value in self._specs(extra, path, raw).items():
+            specs.setdefault(key, value)
+        stock = self._count(data.get("stock"), (*path, "stock"), raw)
         variants = self._variants(data.get("variants"), (*path, "variants"), raw)
         faq = self._faq(data.get("faq"), (*path, "faq"), raw)
         if len(self.problems) > before or pid is None or name is None or price is None:
@@ -215,6 +238,7 @@ class _Builder:
             specs=specs,
             variants=variants,
             faq=faq,
+            stock=stock,
         )
 
     def _id(self, value: Any, path: Path_, raw: RawCatalog) -> str | None:
@@ -288,12 +312,17 @@ class _Builder:
             return {}
         out: dict[str, SpecValue] = {}
         for key, item in value.items():
-            key = str(key)
+            key = str(key).strip()
             if not KEY_PATTERN.match(key):
-                self.problem((*path, key), f"spec name '{key}' must be lowercase letters, digits and '_'", raw)
+                self.problem((*path, key), f"spec name '{key}' must be 1 to 64 characters on one line", raw)
                 continue
-            if isinstance(item, bool):
-                out[key] = item
+            if item is None or item == "":
+                continue  # an empty cell says nothing
+            if isinstance(item, list) and all(isinstance(v, (str, int, float)) for v in item):
+                item = ", ".join(str(v).strip() for v in item)
+            reading = yes_no(item)
+            if reading is not None:
+                out[key] = reading
             elif isinstance(item, (int, float)):
                 out[key] = Text.same(format_number(Decimal(str(item))))
             else:
@@ -316,16 +345,59 @@ class _Builder:
                 self.problem(where, "expected a variant mapping with id and name", raw)
                 continue
             self._unknown_fields(item, VARIANT_FIELDS, where, raw)
-            vid = self._id(item.get("id"), (*where, "id"), raw)
-            name = self._text(item.get("name"), (*where, "name"), raw, required=True)
+            options = self._options(item.get("options"), (*where, "options"), raw)
+            given = item.get("id") if item.get("id") not in (None, "") else item.get("sku")
+            vid = self._id(given if given not in (None, "") else f"v{i + 1}", (*where, "id"), raw)
+            if item.get("name") not in (None, ""):
+                name = self._text(item.get("name"), (*where, "name"), raw, required=True)
+            elif options:  # named by its options: "Black / M"
+                name = Text(
+                    zh=" ".join(v.get("zh") for v in options.values()), en=" / ".join(v.get("en") for v in options.values())
+                )
+            else:
+                name = Text.same(str(given)) if given not in (None, "") else None
+                if name is None:
+                    self.problem((*where, "name"), "missing text: a variant needs a name, options or an id", raw)
             price = self._price(item.get("price"), (*where, "price"), raw, required=False)
+            stock = self._count(item.get("stock"), (*where, "stock"), raw)
             specs = self._specs(item.get("specs"), (*where, "specs"), raw)
             if vid and vid in seen:
                 self.problem((*where, "id"), f"duplicate variant id '{vid}'", raw)
             elif vid and name:
                 seen.add(vid)
-                out.append(Variant(id=vid, name=name, price=price, specs=specs))
+                out.append(Variant(id=vid, name=name, price=price, specs=specs, options=options, stock=stock))
         return tuple(out)
+
+    def _options(self, value: Any, path: Path_, raw: RawCatalog) -> dict[str, Text]:
+        if value is None:
+            return {}
+        if not isinstance(value, dict):
+            self.problem(path, "expected a mapping from option name to value, such as {color: black, size: M}", raw)
+            return {}
+        out: dict[str, Text] = {}
+        for key, item in value.items():
+            key = str(key).strip()
+            if not KEY_PATTERN.match(key):
+                self.problem((*path, key), f"option name '{key}' must be 1 to 64 characters on one line", raw)
+                continue
+            if item is None or item == "":
+                continue
+            text = self._text(item, (*path, key), raw, required=True)
+            if text:
+                out[key] = text
+        return out
+
+    def _count(self, value: Any, path: Path_, raw: RawCatalog) -> int | None:
+        if value is None or value == "":
+            return None
+        try:
+            amount = Decimal(str(value).strip())
+        except InvalidOperation:
+            amount = Decimal(-1)
+        if isinstance(value, bool) or not amount.is_finite() or amount < 0 or amount != amount.to_integral_value():
+            self.problem(path, f"'{value}' is not a stock count (a whole number, 0 for sold out)", raw)
+            return None
+        return int(amount)
 
     def _faq(self, value: Any, path: Path_, raw: RawCatalog) -> tuple[FAQ, ...]:
         if value is None:
@@ -345,6 +417,27 @@ class _Builder:
             if q and a:
                 out.append(FAQ(q=q, a=a))
         return tuple(out)
+
+
+YES_WORDS = frozenset(("yes", "y", "true", "supported", "available", "included", "✓", "√", "有", "是", "支持", "带", "可以", "具备"))
+NO_WORDS = frozenset(
+    ("no", "n", "false", "none", "unsupported", "not supported", "not available", "not included", "n/a", "✗", "×")
+    + ("无", "否", "不支持", "没有", "不带", "不可以", "不具备")
+)
+
+
+def yes_no(value: Any) -> bool | None:
+    """A spec value that is only a yes or a no ("yes", "不支持", true), as a boolean; else None."""
+    if isinstance(value, bool):
+        return value
+    if not isinstance(value, str):
+        return None
+    word = value.strip().strip(".。!！").lower()
+    if word in YES_WORDS:
+        return True
+    if word in NO_WORDS:
+        return False
+    return None
 
 
 def _opt(value: Any) -> str | None:

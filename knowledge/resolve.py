@@ -7,12 +7,17 @@ candidates are returned so the agent can ask which one is meant.
 
 from __future__ import annotations
 
+import math
 import re
+from collections import Counter
 from dataclasses import dataclass
 
 from knowledge.aspects import ASPECTS
 from knowledge.catalog import Catalog, Product
-from knowledge.text import compact, normalize
+from knowledge.text import compact, normalize, tokens
+
+PARTIAL_NAME = 0.3  # share of a name's (rarity-weighted) words a question must say to name it
+MAX_PARTIAL = 4
 
 # Category words viewers use; a product belongs to a group when its category mentions any of them.
 CATEGORY_GROUPS: tuple[tuple[str, ...], ...] = (
@@ -51,6 +56,15 @@ REFERENCE = re.compile(
 )
 
 
+def _root(word: str) -> str:
+    """One form for a word and its plural: "ridgelines" and "ridgeline" -> "ridgelin"."""
+    if word.endswith("es") and len(word) > 5:
+        word = word[:-2]
+    elif word.endswith("s") and len(word) > 4 and not word.endswith("ss"):
+        word = word[:-1]
+    return word[:-1] if len(word) > 4 and word.endswith("e") else word
+
+
 def refers_back(question: str) -> bool:
     return bool(REFERENCE.search(question))
 
@@ -67,6 +81,22 @@ class ProductResolver:
         self.catalog = catalog
         self.name_keys = self._name_keys(catalog)
         self.category_keys = {p.id: self._category_keys(p) for p in catalog.products}
+        category_words = {compact(w) for group in CATEGORY_GROUPS for w in group}
+        self.name_words = {
+            p.id: [
+                list(dict.fromkeys(_root(w) for w in tokens(n) if len(w) > 1 and not w.isdigit()))
+                for n in dict.fromkeys(p.name.variants())
+            ]
+            for p in catalog.products
+        }
+        self.name_words = {pid: [ws for ws in names if ws] for pid, names in self.name_words.items()}
+        counts = Counter(w for names in self.name_words.values() for w in {w for ws in names for w in ws})
+        n = len(catalog.products)
+        # a word in every name weighs nothing, a word of one name the most; category words count half
+        self.unique_weight = math.log((n + 1) / 1) * 0.99
+        self.word_weight = {
+            w: math.log((n + 1) / c) * (0.5 if w in category_words else 1.0) for w, c in counts.items()
+        }
 
     @staticmethod
     def _name_keys(catalog: Catalog) -> dict[str, tuple[str, bool]]:
@@ -113,6 +143,9 @@ class ProductResolver:
             if stage in in_category:
                 return Resolution((stage,), "stage")
             return Resolution((), "ambiguous", tuple(in_category))
+        partial = () if stage and refers_back(question) else self.partly_named(question)
+        if len(partial) == 1 or (partial and stage not in partial):
+            return Resolution((partial[0],), "name") if len(partial) == 1 else Resolution((), "ambiguous", partial)
         if stage:
             return Resolution((stage,), "stage")
         return Resolution((), "none")
@@ -133,6 +166,33 @@ class ProductResolver:
         # a match inside a longer match of another product is not a mention of its own
         kept = [f for f in found if not any(f[2] != o[2] and f[1] in o[1] and f[1] != o[1] for o in found)]
         return list(dict.fromkeys(pid for _, _, pid in sorted(kept)))
+
+    def partly_named(self, question: str) -> tuple[str, ...]:
+        """Products named in part: "the everyday tee" for "Everyday Cotton Tee", "ridgelines", "智能门锁" for
+        "智能门锁L9". Each name word counts by how rare it is among the catalog's names (the head noun of an
+        English name twice); the best name wins, or the best few when they come close."""
+        asked = {_root(w) for w in tokens(question)}
+        if not asked:
+            return ()
+        scores: list[tuple[float, str]] = []
+        for pid, names in self.name_words.items():
+            best = 0.0
+            for words in names:
+                weights = {w: self.word_weight[w] * (2.0 if w == words[-1] and w.isalpha() else 1.0) for w in words}
+                found = [w for w in words if w in asked]
+                if not found or max(self.word_weight[w] for w in found) < 1.0:
+                    continue  # only words every name shares ("smart"): not a mention
+                share = sum(weights[w] for w in found) / sum(weights.values())
+                # a word only this product's name has ("Ridgeline", "Keyfolk") names it on its own
+                unique = any(self.word_weight[w] >= self.unique_weight for w in found)
+                best = max(best, share if share >= PARTIAL_NAME or not unique else PARTIAL_NAME)
+            if best >= PARTIAL_NAME:
+                scores.append((best, pid))
+        if not scores:
+            return ()
+        scores.sort(reverse=True)
+        top = scores[0][0]
+        return tuple(pid for score, pid in scores if score >= top * 0.75)[:MAX_PARTIAL]
 
     def _by_category(self, q: str) -> list[str]:
         best = 0

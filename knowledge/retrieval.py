@@ -103,6 +103,29 @@ class FactIndex:
             self._last_query = (question, self.embedder.encode([question])[0])
         return self._last_query[1]
 
+    def rank_products(self, question: str, product_ids: list[str]) -> list[str]:
+        """Products best suited to a stated need, best first: the question against each product's own text."""
+        if len(product_ids) <= 1 or self.embedder is None:
+            return product_ids
+        texts = []
+        for pid in product_ids:
+            p = self.catalog.product(pid)
+            parts = [*p.name.variants(), *(p.category.variants() if p.category else [])]
+            parts += p.description.variants() if p.description else []
+            parts += [t for f in self.facts if f.product_id == pid and f.kind == "spec" for t in f.value.variants()][:12]
+            texts.append(" ".join(parts))
+        vectors = self.embedder.encode(texts)
+        query = self._query_vector(question)
+        lexical = [self.bm25_text_score(question, t) for t in texts]
+        top = max(lexical) or 1.0
+        scores = [float(v @ query) + 0.3 * lx / top for v, lx in zip(vectors, lexical, strict=True)]
+        return [pid for _, pid in sorted(zip(scores, product_ids, strict=True), key=lambda x: -x[0])]
+
+    @staticmethod
+    def bm25_text_score(question: str, text: str) -> float:
+        words = set(tokens(text))
+        return float(sum(1 for t in set(tokens(question)) if t in words))
+
     def label_similarity(self, question: str, facts: list[Fact]) -> list[tuple[Fact, float]]:
         """Cosine similarity of the question to what each fact answers (an FAQ's own question), best first."""
         if self.embedder is None or self.label_vectors is None or not facts:

@@ -15,6 +15,8 @@ from typing import Any
 
 import yaml
 
+from knowledge.sheets import HEADERS, SheetRow, read_rows
+
 Path_ = tuple[str | int, ...]
 
 MAX_CATALOG_BYTES = 20 * 1024 * 1024
@@ -48,6 +50,7 @@ class RawCatalog:
     file: str
     lines: dict[Path_, int] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # how the file was read, for `catalog check`
 
     def line(self, path: Path_) -> int | None:
         """The line of `path`, or of its nearest located parent."""
@@ -67,6 +70,8 @@ def read(path: Path) -> RawCatalog:
         raise CatalogError([Problem(name, None, "", "is a directory, expected a .yaml, .json or .csv file")])
     if path.stat().st_size > MAX_CATALOG_BYTES:
         raise CatalogError([Problem(name, None, "", f"file is larger than {MAX_CATALOG_BYTES // 2**20} MB")])
+    if path.suffix.lower() == ".xlsx":
+        return read_xlsx(path, name)
     try:
         text = path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError as e:
@@ -78,7 +83,9 @@ def read(path: Path) -> RawCatalog:
         return read_json(text, name)
     if suffix == ".csv":
         return read_csv(text, name)
-    raise CatalogError([Problem(name, None, "", f"unsupported file type '{suffix}' (use .yaml, .yml, .json or .csv)")])
+    raise CatalogError(
+        [Problem(name, None, "", f"unsupported file type '{suffix}' (use .yaml, .yml, .json, .csv or .xlsx)")]
+    )
 
 
 def read_yaml(text: str, name: str) -> RawCatalog:
@@ -136,90 +143,71 @@ def read_json(text: str, name: str) -> RawCatalog:
     return raw
 
 
-CSV_LIST_SEPARATORS = ("|", ";")
-
-
 def read_csv(text: str, name: str) -> RawCatalog:
-    """A flat product list: one product per row, see docs/catalog.md for the columns."""
-    reader = csv.DictReader(io.StringIO(text))
-    if not reader.fieldnames:
+    """A spreadsheet export: one row per product or per variant, columns mapped by meaning (knowledge.sheets)."""
+    reader = csv.reader(io.StringIO(text))
+    header = next(reader, None)
+    if not header or not any(h.strip() for h in header):
         raise CatalogError([Problem(name, 1, "", "empty CSV: expected a header row with at least id, name and price")])
+    header = [h.strip() for h in header]
+    rows: list[SheetRow] = []
     raw = RawCatalog(data={"products": []}, file=name)
+    for cells in reader:
+        line = reader.line_num
+        if len(cells) > len(header) and any(c.strip() for c in cells[len(header) :]):
+            raw.problems.append(Problem(name, line, "row", "more cells than columns in the header"))
+        if any(c.strip() for c in cells):
+            rows.append(SheetRow(line, {h: (c or "").strip() for h, c in zip(header, cells, strict=False) if h}))
+    return _from_sheet(header, rows, raw)
+
+
+def read_xlsx(path: Path, name: str) -> RawCatalog:
+    """The first worksheet of an Excel workbook, read like a CSV export (row numbers are the sheet's)."""
+    import zipfile
+
+    from openpyxl import load_workbook
+
+    try:
+        book = load_workbook(path, read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as e:
+        raise CatalogError([Problem(name, None, "", f"not a readable .xlsx workbook ({e})")]) from None
+    sheet = book.worksheets[0]
+    values = [[("" if c is None else _cell_text(c)) for c in row] for row in sheet.iter_rows(values_only=True)]
+    book.close()
+    if not values or not any(values[0]):
+        raise CatalogError([Problem(name, 1, "", "empty sheet: expected a header row with at least id, name and price")])
+    header = [h.strip() for h in values[0]]
+    rows = [
+        SheetRow(i, {h: c.strip() for h, c in zip(header, cells, strict=False) if h})
+        for i, cells in enumerate(values[1:], start=2)
+        if any(c.strip() for c in cells)
+    ]
+    return _from_sheet(header, rows, RawCatalog(data={"products": []}, file=name))
+
+
+def _cell_text(value: object) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _from_sheet(header: list[str], rows: list[SheetRow], raw: RawCatalog) -> RawCatalog:
+    sheet = read_rows(header, rows)
+    fields = set(sheet.mapping.values())
+    for needed in ("id", "price"):
+        if needed not in fields:
+            names = ", ".join(HEADERS[needed][:4])
+            raw.problems.append(Problem(raw.file, 1, "header", f"no column for the product {needed} (such as {names})"))
+    if "name" not in fields and not {"name_zh", "name_en"} & fields:
+        raw.problems.append(Problem(raw.file, 1, "header", "no column for the product name (such as name, title, 商品名称)"))
     raw.lines[()] = 1
     raw.lines[("products",)] = 1
-    header = [h.strip() for h in reader.fieldnames]
-    reader.fieldnames = header
-    if "id" not in header:
-        raw.problems.append(Problem(name, 1, "header", "missing the 'id' column"))
-    start = 2
-    for row in reader:
-        end = reader.line_num
-        product = _csv_product(row, name, end, raw)
-        if product:
-            path: Path_ = ("products", len(raw.data["products"]))
-            raw.data["products"].append(product)
-            raw.lines[path] = start
-            for key in product:
-                raw.lines[(*path, key)] = start
-                if isinstance(product[key], dict):
-                    for sub in product[key]:
-                        raw.lines[(*path, key, sub)] = start
-        start = end + 1
+    for line, fld, reason in sheet.problems:
+        raw.problems.append(Problem(raw.file, line, fld, reason))
+    for i, (product, line) in enumerate(zip(sheet.products, sheet.lines, strict=True)):
+        path: Path_ = ("products", i)
+        raw.data["products"].append(product)
+        raw.lines[path] = line
+    read_as = ", ".join(f"{h} -> {f}" for h, f in sheet.mapping.items())
+    raw.notes.append(f"columns: {read_as}")
     return raw
-
-
-def _csv_product(row: dict[str | None, Any], name: str, line: int, raw: RawCatalog) -> dict[str, Any] | None:
-    if None in row:  # more cells than header columns
-        raw.problems.append(Problem(name, line, "row", "more cells than columns in the header"))
-    cells = {k: (v or "").strip() for k, v in row.items() if k is not None}
-    if not any(cells.values()):
-        return None
-    product: dict[str, Any] = {}
-    bilingual: dict[str, dict[str, str]] = {}
-    specs: dict[str, Any] = {}
-    for column, value in cells.items():
-        if not value:
-            continue
-        if column.startswith(("spec:", "spec.")):
-            parts = column[5:].split(":")
-            key = parts[0].strip()
-            if len(parts) == 2:
-                specs.setdefault(key, {})
-                if isinstance(specs[key], dict):
-                    specs[key][parts[1].strip()] = value
-            else:
-                specs[key] = _csv_scalar(value)
-        elif column in ("aliases",):
-            product["aliases"] = [a.strip() for a in _split_list(value) if a.strip()]
-        elif (
-            "_" in column
-            and column.rsplit("_", 1)[1] in ("zh", "en")
-            and column.rsplit("_", 1)[0]
-            in (
-                "name",
-                "category",
-                "description",
-            )
-        ):
-            field_name, lang = column.rsplit("_", 1)
-            bilingual.setdefault(field_name, {})[lang] = value
-        else:
-            product[column] = value
-    product.update(bilingual)
-    if specs:
-        product["specs"] = specs
-    return product
-
-
-def _split_list(value: str) -> list[str]:
-    for sep in CSV_LIST_SEPARATORS:
-        if sep in value:
-            return value.split(sep)
-    return [value]
-
-
-def _csv_scalar(value: str) -> Any:
-    lowered = value.lower()
-    if lowered in ("true", "false"):
-        return lowered == "true"
-    return value

@@ -9,15 +9,18 @@ The language model only ever phrases a plan; it never decides whether a fact exi
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 from dataclasses import dataclass, field
 from typing import Literal
 
+from agent.answer import operations as ops
 from agent.answer.screening import screen
 from knowledge.aspects import ASPECTS, AspectHit, answers, detect
 from knowledge.base import KnowledgeBase
 from knowledge.facts import Fact
-from knowledge.resolve import CATEGORY_GROUPS
-from knowledge.text import compact, detect_language, normalize
+from knowledge.catalog import Product
+from knowledge.resolve import CATEGORY_GROUPS, Resolution
+from knowledge.text import compact, detect_language, normalize, tokens
 
 Status = Literal["answered", "unknown", "declined"]
 
@@ -29,6 +32,8 @@ MIN_SEMANTIC = 0.45
 MIN_LEXICAL_WITH_SEMANTIC = (0.6, 0.3)
 # an FAQ whose own question is this similar to the viewer's is the answer, in the seller's words
 FAQ_MATCH = 0.55
+# a store policy matched by meaning alone, when no policy word was recognised
+POLICY_MATCH = 0.5
 # a model name the catalog does not know, next to a category word: "SmartWatch Ultra", "手表Ultra"
 CATEGORY_WORDS = frozenset(compact(w) for g in CATEGORY_GROUPS for w in g)
 UNKNOWN_MODEL = re.compile(r"^(?:[A-Z][A-Za-z0-9]*|[A-Za-z]*\d[A-Za-z0-9]*)$")
@@ -64,6 +69,11 @@ class Planner:
         hits = detect(self._without_names(question))
         primary = hits[0] if hits else None
         resolution = self.kb.resolver.resolve(question, on_stage)
+        query = ops.read_query(question) or ops.asks_own_option(question, self._single(resolution))
+        if query is not None:
+            queried = self._query(question, lang, query, resolution, hits)
+            if queried is not None:
+                return queried
         if resolution.how != "name" and self._unknown_model(question):
             return Plan(question, lang, "unknown", "no_product", aspect=primary.aspect.name if primary else None)
         if primary and _is_policy(primary) and resolution.how != "name":
@@ -76,10 +86,84 @@ class Planner:
         if not products:
             if primary and any(_is_policy(h) for h in hits):
                 return self._policy(question, lang, next(h for h in hits if _is_policy(h)))
-            if not hits:  # neither a product nor anything a product has: not a question for the shop's host
+            policy = self._policy_by_meaning(question, lang) if not hits else None
+            if policy is not None:
+                return policy
+            if not hits and not self._about_catalog(question):
+                # neither a product nor any word of the catalog: not a question for the shop's host
                 return Plan(question, lang, "declined", "offtopic")
             return Plan(question, lang, "unknown", "no_product", aspect=primary.aspect.name if primary else None)
         return self._products(question, lang, products, hits, resolution.how)
+
+    def _query(self, question: str, lang: str, query: ops.Query, resolution: Resolution, hits: list[AspectHit]) -> Plan | None:
+        """A question that is a catalog query (cheapest, stock, options, the store...), when it is one."""
+        catalog = self.kb.catalog
+        ids = resolution.product_ids or resolution.candidates
+        products = [catalog.product(p) for p in ids]
+        single = products[0] if len(products) == 1 else None
+        op = query.operation
+        fact: Fact | None = None
+        if op == "store":
+            fact = ops.store_fact(catalog)
+        elif op == "sell" and not [h for h in hits if h.aspect.name not in ("price",)]:
+            if resolution.how in ("name", "category", "ambiguous"):
+                fact = ops.store_fact(catalog, found=products)
+            elif resolution.how == "none":
+                fact = ops.store_fact(catalog, asked=question)
+        elif op in ("cheapest", "dearest"):
+            cheap = op == "cheapest"
+            if single is not None and single.variants and resolution.how != "category":
+                fact = ops.extreme_variant(catalog, single, question, cheap)
+            elif resolution.how in ("category", "ambiguous", "none") or len(products) > 1:
+                fact = ops.extreme_product(catalog, products or list(catalog.products), cheap, question)
+        elif single is not None and op == "stock":
+            fact = ops.stock_fact(catalog, single, ops.named_variants(question, single) or list(single.variants))
+        elif single is not None and op == "options":
+            fact = ops.options_fact(single, question)
+        elif single is not None and op == "has_option" and query.value:
+            fact = ops.has_option_fact(single, query.value)
+        elif single is not None and op == "overview":
+            return self._overview(question, lang, single)
+        elif op == "recommend" and not (resolution.how == "name" and len(products) > 1):
+            return self._recommend(question, lang, query, products or list(catalog.products))
+        if fact is None:
+            return None
+        pids = (fact.product_id,) if fact.product_id else ()
+        return Plan(question, lang, "answered", op, pids, (fact,), aspect=op)
+
+    def _single(self, resolution: Resolution) -> Product | None:
+        ids = resolution.product_ids
+        return self.kb.catalog.product(ids[0]) if len(ids) == 1 else None
+
+    def _overview(self, question: str, lang: str, product: Product) -> Plan:
+        facts = self.kb.facts_of(product.id)
+        chosen = [f for f in facts if f.kind == "description"][:1]
+        price = ops.price_range(self.kb.catalog, product) or next(f for f in facts if f.kind == "price")
+        specs = [f for f in facts if f.kind == "spec" and f.variant is None][: 2 if chosen else 3]
+        return Plan(question, lang, "answered", "overview", (product.id,), (*chosen, *specs, price), aspect="overview")
+
+    def _recommend(self, question: str, lang: str, query: ops.Query, products: list[Product]) -> Plan | None:
+        budget = Decimal(query.value) if query.value else None
+        pool = [p for p in products if budget is None or Decimal(ops._low(p)) <= budget]
+        if not pool:
+            return None
+        ranked = self.kb.index.rank_products(question, [p.id for p in pool])
+        best = self.kb.catalog.product(ranked[0])
+        facts = self.kb.facts_of(best.id)
+        fitting = [s.fact for s in self.kb.index.search(question, [f for f in facts if f.kind in ("spec", "description")], k=1)]
+        price = ops.price_range(self.kb.catalog, best) or next(f for f in facts if f.kind == "price")
+        return Plan(question, lang, "answered", "recommend", (best.id,), (*fitting, price), aspect="recommend")
+
+    def _about_catalog(self, question: str) -> bool:
+        """Whether the question uses any word of the catalog (a product, a category, a spec, a value)."""
+        return any(t in self.kb.index.bm25.idf for t in tokens(question))
+
+    def _policy_by_meaning(self, question: str, lang: str) -> Plan | None:
+        """A store policy asked in words of the viewer's own ("how long do I have to send it back?")."""
+        found = self.kb.index.search(question, self.kb.policies(), k=1)
+        if found and found[0].semantic >= POLICY_MATCH:
+            return Plan(question, lang, "answered", "policy", facts=(found[0].fact,), aspect=found[0].fact.key)
+        return None
 
     def _policy(self, question: str, lang: str, hit: AspectHit) -> Plan:
         facts = [f for f in self.kb.policies() if answers(hit.aspect, f)]

@@ -1,0 +1,385 @@
+"""Catalog queries that are not one fact: price ranges, cheapest/dearest, stock, options, the store.
+
+A live-stream audience asks "how much is the T-shirt?" (a range over its variants), "cheapest black
+one?", "is the white one in stock?", "does it come in purple?", "what do you sell?", "tell me about
+the L9", "which one under 50?". Each is a small deterministic query over the catalog: the question's
+form picks the operation, the catalog supplies every value, and the result is a `Fact` whose
+sentence is built from catalog text alone, so it is grounded like any other.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from decimal import Decimal
+
+from knowledge.catalog import Catalog, Product, Text, Variant
+from knowledge.facts import Fact, money
+from knowledge.text import compact, normalize
+from knowledge.vocabulary import all_colour_words, translate
+
+# the form of a question, in words any shop's viewers use
+STORE_RANGE = re.compile(
+    r"what (do|does|else do) (you|u|your (shop|store))( guys)? (sell|have|carry|offer)|what('s| is) (in )?(your|the) "
+    r"(shop|store)|你们(店|家)?(都|主要)?(卖|有)(些)?(什么|啥)|店里(都|主要)?(卖|有)(些)?(什么|啥)|都卖(些)?(什么|啥)",
+    re.IGNORECASE,
+)
+SELL_ASK = re.compile(
+    r"\b(do|does) (you|u|your (shop|store))( guys)? (sell|have|carry|stock|offer)\b|\bany (.+) for sale\b"
+    r"|有没有(卖)?|有.{1,12}卖吗|卖不卖|(你们|店里|你家).{0,4}(卖|有).{1,12}吗",
+    re.IGNORECASE,
+)
+CHEAPEST = re.compile(r"cheapest|least expensive|lowest price|most affordable|最便宜|最实惠|价格最低|最低价", re.IGNORECASE)
+DEAREST = re.compile(r"most expensive|dearest|priciest|highest price|最贵|价格最高|最高端", re.IGNORECASE)
+STOCK = re.compile(
+    r"in stock|out of stock|sold out|how many (are )?left|any left|available (now|right now)|still available"
+    r"|有货|有现货|缺货|库存|还剩|剩几|卖完|售罄|还有吗|还有几",
+    re.IGNORECASE,
+)
+OPTIONS = re.compile(
+    r"what (colou?rs?|sizes?|finish(es)?|versions?|options|styles?|variants?|capacities|models)"
+    r"|which (colou?rs?|sizes?|finish(es)?|versions?|options|styles?|capacities)"
+    r"|(colou?rs?|sizes?|finish(es)?|versions?|options|styles?|capacities) (does|do|are|is) .*(come|available|have)"
+    r"|come in\??$|有(哪些|哪几|什么|几)(种|个|款)?(颜色|配色|尺码|尺寸|版本|款式|规格|容量|套餐)"
+    r"|(颜色|配色|尺码|版本|款式|规格|容量|套餐)(有)?(哪些|哪几|几种|几个|多少种)",
+    re.IGNORECASE,
+)
+OVERVIEW = re.compile(
+    r"tell me (about|more about)|what is (the|this|that)\b.*\?$|introduce|what('s| is) (it|this|this one)$"
+    r"|介绍|讲讲|说说|是什么(东西|产品)?[?？]*$|有什么(特点|亮点|卖点)",
+    re.IGNORECASE,
+)
+RECOMMEND = re.compile(
+    r"recommend|suggest|which (one|should|would|is best|is better for)|what should i (get|buy)|best for|good for"
+    r"|\bbudget\b|under \$?\d|below \$?\d|less than \$?\d"
+    r"|推荐|买哪|选哪|哪个(好|适合|合适)|哪款(好|适合|合适)|适合.{0,8}(哪|吗)|预算|以内|以下|不超过",
+    re.IGNORECASE,
+)
+BUDGET = re.compile(
+    r"(?:under|below|less than|max(?:imum)?|budget(?: of| is)?|up to|within)\s*[$€¥]?\s*(\d+(?:\.\d+)?)"
+    r"|(\d+(?:\.\d+)?)\s*(?:元|块|美元|欧)?(?:以内|以下|之内|左右)|预算\s*(\d+(?:\.\d+)?)|不超过\s*(\d+(?:\.\d+)?)",
+    re.IGNORECASE,
+)
+# option names that mean colour in any catalog
+COLOUR_OPTION = re.compile(r"colou?r|finish|颜色|配色|色", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Query:
+    """A catalog query read off a question: the operation and its scope."""
+
+    operation: str  # store | sell | cheapest | dearest | stock | options | has_option | overview | recommend
+    value: str | None = None  # the option value asked about ("purple"), or the budget
+
+
+def read_query(question: str) -> Query | None:
+    q = normalize(question)
+    if STORE_RANGE.search(q):
+        return Query("store")
+    if CHEAPEST.search(q):
+        return Query("cheapest")
+    if DEAREST.search(q):
+        return Query("dearest")
+    if STOCK.search(q):
+        return Query("stock")
+    if OPTIONS.search(q):
+        return Query("options")
+    colour = asked_colour(q)
+    if colour:
+        return Query("has_option", colour)
+    if RECOMMEND.search(q):
+        budget = BUDGET.search(q)
+        return Query("recommend", next((g for g in budget.groups() if g), None) if budget else None)
+    if SELL_ASK.search(q):
+        return Query("sell")
+    if OVERVIEW.search(q):
+        return Query("overview")
+    return None
+
+
+def asked_colour(q: str) -> str | None:
+    """A colour named in a yes/no question ("does it come in purple", "有紫色的吗")."""
+    if not re.search(r"come in|available in|have it in|get it in|in (a |the )?\w+\?*$|有没有|有.*吗|吗|\?$", q):
+        return None
+    words = sorted(all_colour_words(), key=len, reverse=True)
+    for w in words:
+        if re.search(r"[a-z]", w):
+            if re.search(rf"\b{re.escape(w)}\b", q):
+                return w
+        elif w in q and len(w) >= 2:
+            return w
+    return None
+
+
+def price_range(catalog: Catalog, product: Product) -> Fact | None:
+    """"from 148.95 to 158.67 dollars" when its variants differ in price."""
+    prices = sorted({Decimal(v.price_or(product.price)) for v in product.variants})
+    if len(prices) < 2:
+        return None
+    low, high = (_plain(prices[0]), _plain(prices[-1]))
+    name = product.name
+    return Fact(
+        id=f"{product.id}/price-range",
+        kind="price",
+        product_id=product.id,
+        key="price",
+        label=Text(zh="价格", en="price"),
+        value=Text(zh=f"{money(catalog, low, 'zh')}到{money(catalog, high, 'zh')}", en=f"{low} to {high}"),
+        statement=Text(
+            zh=f"{name.get('zh')}的价格是{money(catalog, low, 'zh')}到{money(catalog, high, 'zh')}，看款式。",
+            en=f"The {name.get('en')} costs from {money(catalog, low, 'en')} to {money(catalog, high, 'en')}, "
+            "depending on the option.",
+        ),
+    )
+
+
+def _plain(amount: Decimal) -> str:
+    text = format(amount.normalize(), "f")
+    return text
+
+
+def variant_label(product: Product, variant: Variant, lang: str) -> str:
+    if lang == "zh":
+        return f"{product.name.get('zh')}（{variant.name.get('zh')}）"
+    return f"{product.name.get('en')} ({variant.name.get('en')})"
+
+
+def named_variants(question: str, product: Product) -> list[Variant]:
+    """The variants whose every option value (or whose name) the question mentions."""
+    q = compact(question)
+    out = []
+    for v in product.variants:
+        values = [t for o in v.options.values() for t in _forms(o)]
+        groups = [[compact(t) for t in _forms(o)] for o in v.options.values()]
+        hit_options = bool(groups) and all(any(t and t in q for t in g) for g in groups)
+        hit_some = bool(groups) and any(any(t and t in q for t in g) for g in groups)
+        hit_name = any(len(compact(t)) >= 2 and compact(t) in q for t in (*v.name.variants(), v.id))
+        if hit_options or hit_name or (hit_some and len(values) > 0):
+            out.append((hit_options or hit_name, v))
+    exact = [v for full, v in out if full]
+    return exact or [v for _, v in out]
+
+
+def _forms(text: Text) -> list[str]:
+    """An option value in both languages: the seller's words plus the vocabulary's for a colour."""
+    forms = [t for t in text.variants()]
+    colour = translate(text.get("en"), "colour")
+    if colour:
+        forms += colour.variants()
+    return forms
+
+
+def stock_fact(catalog: Catalog, product: Product, variants: list[Variant]) -> Fact | None:
+    counted = [v for v in variants if v.stock is not None]
+    if not counted:
+        if product.stock is None:
+            return None
+        zh = f"{product.name.get('zh')}还有{product.stock}件。" if product.stock else f"{product.name.get('zh')}已经售罄了。"
+        en = (
+            f"Yes, the {product.name.get('en')} is in stock: {product.stock} left."
+            if product.stock
+            else f"No, the {product.name.get('en')} is sold out."
+        )
+        return _fact(product, "stock", Text(zh=zh, en=en), polarity=product.stock > 0)
+    if len(counted) == 1:
+        v = counted[0]
+        zh_name, en_name = variant_label(product, v, "zh"), variant_label(product, v, "en")
+        if v.stock:
+            text = Text(zh=f"{zh_name}有货，还剩{v.stock}件。", en=f"Yes, the {en_name} is in stock: {v.stock} left.")
+        else:
+            text = Text(zh=f"{zh_name}已经售罄了，没有货。", en=f"No, the {en_name} is sold out.")
+        return _fact(product, "stock", text, polarity=bool(v.stock), variant=v.id)
+    in_stock = [v for v in counted if v.stock]
+    if not in_stock:
+        text = Text(zh=f"{product.name.get('zh')}这些款式都售罄了。", en=f"No, the {product.name.get('en')} is sold out.")
+        return _fact(product, "stock", text, polarity=False)
+    zh_items = "、".join(f"{v.name.get('zh')}{v.stock}件" for v in in_stock[:6])
+    en_items = _and([f"{v.name.get('en')} ({v.stock})" for v in in_stock[:6]], "en")
+    sold = [v for v in counted if not v.stock]
+    zh_sold = f"，{'、'.join(v.name.get('zh') for v in sold[:4])}已售罄" if sold else ""
+    en_sold = f"; {_and([v.name.get('en') for v in sold[:4]], 'en')} sold out" if sold else ""
+    text = Text(
+        zh=f"{product.name.get('zh')}有货：{zh_items}{zh_sold}。",
+        en=f"Yes, the {product.name.get('en')} is in stock: {en_items} left{en_sold}.",
+    )
+    return _fact(product, "stock", text, polarity=True)
+
+
+def options_fact(product: Product, question: str) -> Fact | None:
+    if not product.variants:
+        return None
+    names = product.option_names()
+    q = normalize(question)
+    wanted = [n for n in names if _asks_option(q, n)] or names
+    zh_parts, en_parts = [], []
+    for name in wanted[:2]:
+        values = product.option_values(name)
+        label = translate(name) or Text(zh=name, en=name)
+        zh_parts.append(f"{label.get('zh')}有{_and([v.get('zh') for v in values], 'zh')}")
+        en_parts.append(f"{_and([v.get('en') for v in values], 'en')}")
+    if not names:
+        items = [v.name for v in product.variants]
+        zh_parts = [f"有{_and([t.get('zh') for t in items], 'zh')}"]
+        en_parts = [_and([t.get("en") for t in items], "en")]
+    text = Text(
+        zh=f"{product.name.get('zh')}" + "，".join(zh_parts) + "。",
+        en=f"The {product.name.get('en')} comes in " + "; and in ".join(en_parts) + ".",
+    )
+    return _fact(product, "options", text)
+
+
+def _asks_option(q: str, name: str) -> bool:
+    label = translate(name)
+    forms = [normalize(name), *(label.variants() if label else [])]
+    stems = {f.rstrip("s") for f in forms if f}
+    return any(s and s in q for s in stems)
+
+
+def has_option_fact(product: Product, colour: str) -> Fact | None:
+    """"Does it come in purple?": yes with the variant, or no with what it does come in."""
+    colour_names = [n for n in product.option_names() if COLOUR_OPTION.search(n)]
+    values = [v for n in colour_names for v in product.option_values(n)]
+    if not values:
+        values = [v.name for v in product.variants if translate(v.name.get("en"), "colour") or _is_colour(v.name)]
+    if not values:
+        return None
+    asked = translate(colour, "colour")
+    asked_forms = {compact(t) for t in ((asked.variants() if asked else []) + [colour])}
+    match = [v for v in values if asked_forms & {compact(t) for t in _forms(v)} or any(a in compact(v.get("en")) for a in asked_forms)]
+    listing_zh = _and([v.get("zh") for v in values], "zh")
+    listing_en = _and([v.get("en") for v in values], "en")
+    name = product.name
+    if match:
+        text = Text(
+            zh=f"有的，{name.get('zh')}有{match[0].get('zh')}。",
+            en=f"Yes, the {name.get('en')} comes in {match[0].get('en')}.",
+        )
+    else:
+        asked_zh = asked.get("zh") if asked else colour
+        asked_en = asked.get("en") if asked else colour
+        text = Text(
+            zh=f"没有{asked_zh}，{name.get('zh')}有{listing_zh}。",
+            en=f"No, the {name.get('en')} doesn't come in {asked_en}; it comes in {listing_en}.",
+        )
+    return _fact(product, "options", text, polarity=bool(match))
+
+
+def _is_colour(text: Text) -> bool:
+    return any(translate(w, "colour") for w in re.findall(r"[A-Za-z]+|[\u4e00-\u9fff]+", text.get("en")))
+
+
+def extreme_variant(catalog: Catalog, product: Product, question: str, cheapest: bool) -> Fact | None:
+    pool = named_variants(question, product) or list(product.variants)
+    if not pool:
+        return None
+    key = lambda v: Decimal(v.price_or(product.price))  # noqa: E731
+    best = min(pool, key=key) if cheapest else max(pool, key=key)
+    price = best.price_or(product.price)
+    word = ("最便宜", "cheapest") if cheapest else ("最贵", "most expensive")
+    sold = best.stock == 0
+    text = Text(
+        zh=f"{word[0]}的是{variant_label(product, best, 'zh')}，{money(catalog, price, 'zh')}"
+        + ("，不过目前售罄了。" if sold else "。"),
+        en=f"The {word[1]} is the {variant_label(product, best, 'en')} at {money(catalog, price, 'en')}"
+        + (", but it is sold out right now." if sold else "."),
+    )
+    return _fact(product, "price", text, variant=best.id)
+
+
+def extreme_product(catalog: Catalog, products: list[Product], cheapest: bool, question: str = "") -> Fact | None:
+    """The cheapest or dearest among products, over their variants that fit what was asked ("black")."""
+    offers: list[tuple[Decimal, Product, Variant | None]] = []
+    for p in products:
+        pool = named_variants(question, p) if question else []
+        if pool:
+            offers += [(Decimal(v.price_or(p.price)), p, v) for v in pool]
+        else:
+            offers.append((Decimal(_low(p) if cheapest else _high(p)), p, None))
+    if not offers:
+        return None
+    price, best, variant = (min if cheapest else max)(offers, key=lambda o: o[0])
+    amount = _plain(price)
+    word = ("最便宜", "cheapest") if cheapest else ("最贵", "most expensive")
+    zh_name = variant_label(best, variant, "zh") if variant else best.name.get("zh")
+    en_name = variant_label(best, variant, "en") if variant else best.name.get("en")
+    text = Text(
+        zh=f"{word[0]}的是{zh_name}，{money(catalog, amount, 'zh')}。",
+        en=f"The {word[1]} is the {en_name} at {money(catalog, amount, 'en')}.",
+    )
+    return _fact(best, "price", text, variant=variant.id if variant else None)
+
+
+def asks_own_option(question: str, product: Product | None) -> Query | None:
+    """"What switches can I get on the K75?": a wh-question naming one of the product's option names."""
+    if product is None or not product.variants:
+        return None
+    q = normalize(question)
+    if not re.search(r"\b(what|which|any other|other)\b|哪些|哪几|什么|几种|几个|多少种", q):
+        return None
+    return Query("options") if any(_asks_option(q, n) for n in product.option_names()) else None
+
+
+def _low(p: Product) -> str:
+    return str(min([Decimal(p.price), *(Decimal(v.price_or(p.price)) for v in p.variants)]))
+
+
+def _high(p: Product) -> str:
+    return str(max([Decimal(p.price), *(Decimal(v.price_or(p.price)) for v in p.variants)]))
+
+
+def store_fact(catalog: Catalog, asked: str | None = None, found: list[Product] | None = None) -> Fact:
+    """What the store sells, by category (or by product when it gives no categories)."""
+    kinds: dict[str, Text] = {}
+    for p in catalog.products:
+        label = p.category or p.name
+        kinds.setdefault(label.get("en").lower(), label)
+    items = list(kinds.values())
+    zh_list = "、".join(t.get("zh") for t in items[:5]) + ("等" if len(items) > 5 else "")
+    en_names = [t.get("en") for t in items[:5]] + (["more"] if len(items) > 5 else [])
+    en_list = en_names[0] if len(en_names) == 1 else ", ".join(en_names[:-1]) + " and " + en_names[-1]
+    if found:
+        names = [p.name for p in found[:3]]
+        text = Text(
+            zh=f"有的，我们有{_and([n.get('zh') for n in names], 'zh')}。",
+            en=f"Yes, we have the {_and([n.get('en') for n in names], 'en')}.",
+        )
+        polarity: bool | None = True
+    elif asked is not None:
+        text = Text(zh=f"没有哦，我们店卖的是{zh_list}。", en=f"No, we don't sell that. We sell {en_list}.")
+        polarity = False
+    else:
+        text = Text(zh=f"我们店卖{zh_list}。", en=f"We sell {en_list}.")
+        polarity = None
+    return Fact(
+        id="store/range",
+        kind="store",
+        product_id=None,
+        key="range",
+        label=Text(zh="在售商品", en="what we sell"),
+        value=text,
+        statement=text,
+        polarity=polarity,
+    )
+
+
+def _fact(product: Product, key: str, text: Text, polarity: bool | None = None, variant: str | None = None) -> Fact:
+    return Fact(
+        id=f"{product.id}/{key}" + (f"/{variant}" if variant else ""),
+        kind=key,
+        product_id=product.id,
+        key=key,
+        label=Text(zh=key, en=key),
+        value=text,
+        statement=text,
+        polarity=polarity,
+        variant=variant,
+    )
+
+
+def _and(items: list[str], lang: str) -> str:
+    items = [i for i in items if i]
+    if len(items) > 5:
+        return ("、".join(items[:4]) + f"等{len(items)}种") if lang == "zh" else (", ".join(items[:4]) + f" and {len(items) - 4} more")
+    if lang == "zh":
+        return "、".join(items)
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]

@@ -1,0 +1,53 @@
+"""The catalog compile step: any seller's catalog made speakable in both languages.
+
+A seller writes keys and categories in one language and in their own style ("suction", "续航",
+"Cable Length"). Compiling gives every spec key and option name a spoken label in zh and en, and
+every category both languages: the seller's own `spec_labels` first, then the bilingual vocabulary
+of the trade, then the key itself. What was inferred is kept as notes for `livehost catalog check`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from knowledge.catalog import Catalog, Product, Text
+from knowledge.text import CJK
+from knowledge.vocabulary import spoken_key, translate
+
+
+def compile_catalog(catalog: Catalog, notes: list[str] | None = None) -> Catalog:
+    notes = list(notes or [])
+    keys = dict.fromkeys(
+        [k for p in catalog.products for k in (*p.specs, *(k for v in p.variants for k in v.specs))]
+        + [name for p in catalog.products for name in p.option_names()]
+    )
+    inferred: dict[str, Text] = {}
+    unread: list[str] = []
+    for key in keys:
+        if key in catalog.spec_labels:
+            continue
+        label = spoken_key(key)
+        inferred[key] = label
+        if translate(key) is None:
+            unread.append(key)
+        else:
+            notes.append(f"label: {key} -> {label.zh} / {label.en}")
+    if unread:
+        notes.append(f"no translation for {', '.join(unread)}: spoken as written (add spec_labels to say them well)")
+    products = tuple(_with_category(p, notes) for p in catalog.products)
+    return replace(catalog, products=products, inferred_labels=inferred, notes=tuple(notes))
+
+
+def _with_category(product: Product, notes: list[str]) -> Product:
+    category = product.category
+    if category is None or (category.zh and category.en and category.zh != category.en):
+        return product
+    written = category.en or category.zh or ""
+    found = translate(written, "category")
+    if found is None:
+        return product
+    # one plain string is one language: Chinese characters or not
+    zh, en = (written, found.en) if CJK.search(written) else (found.zh, written)
+    filled = Text(zh=zh, en=en)
+    notes.append(f"category: {product.id}: {category.get('en')} -> {filled.zh} / {filled.en}")
+    return replace(product, category=filled)

@@ -1,0 +1,233 @@
+"""Spreadsheets as sellers export them (CSV, XLSX): columns mapped to catalog fields by meaning.
+
+A shop platform's export names its columns its own way: 商品编号/商品名称/价格/原价/类目/规格/库存,
+or Handle/Title/Variant Price/Option1 Name/Option1 Value. Each header is matched to a catalog field
+by a table of the names platforms use, in both languages; rows that share a product id are one
+product's variants; every other column is kept as a spec. The mapping is reported, so
+`livehost catalog check` can show the seller how their sheet was read.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from knowledge.text import compact
+
+# field -> header names platforms use (compared without case, spaces or punctuation)
+HEADERS: dict[str, tuple[str, ...]] = {
+    "id": ("id", "product id", "product_id", "handle", "商品编号", "商品id", "商品编码", "货号", "款号", "spu", "item id"),
+    "name": ("name", "title", "product name", "product title", "商品名称", "商品标题", "名称", "品名", "标题", "宝贝名称"),
+    "price": ("price", "variant price", "sale price", "价格", "售价", "现价", "销售价", "一口价", "单价", "sku价格"),
+    "original_price": (
+        "original price",
+        "compare at price",
+        "variant compare at price",
+        "list price",
+        "msrp",
+        "原价",
+        "划线价",
+        "市场价",
+        "吊牌价",
+    ),
+    "category": ("category", "type", "product type", "类目", "分类", "品类", "商品类目", "类别", "商品分类"),
+    "description": ("description", "body", "body (html)", "body html", "描述", "商品描述", "简介", "详情", "卖点"),
+    "stock": ("stock", "inventory", "variant inventory qty", "inventory qty", "qty", "quantity", "库存", "库存数量"),
+    "sku": ("sku", "variant sku", "sku id", "sku编号", "sku编码", "规格编码", "sku编码id"),
+    "variant": ("规格", "规格名称", "销售属性", "sku属性", "variant", "variant title", "规格信息"),
+    "aliases": ("aliases", "alias", "别名", "简称"),
+}
+# columns that describe the listing, not the product: never spoken
+IGNORED = re.compile(
+    r"image|img|url|link|图片|链接|seo|published|status|状态|上架|gift card|template|weight unit|barcode|tags|标签"
+)
+OPTION = re.compile(r"^option\s*(\d+)\s*(name|value)$", re.IGNORECASE)
+LANG_SUFFIX = re.compile(r"^(name|category|description)[_:](zh|en)$")
+SPEC_PREFIX = re.compile(r"^spec[:.]", re.IGNORECASE)
+# "颜色:白色;套餐:标配" / "Color: Black, Size: M"
+PAIR = re.compile(r"\s*([^:：;；,，|]+?)\s*[:：]\s*([^;；,，|]+)")
+
+_BY_HEADER = {compact(h): f for f, names in HEADERS.items() for h in names}
+
+
+@dataclass
+class SheetRow:
+    line: int
+    cells: dict[str, str]
+
+
+@dataclass
+class Sheet:
+    """What a sheet's columns were read as, and the products built from its rows."""
+
+    mapping: dict[str, str] = field(default_factory=dict)  # header -> field or "spec"/"ignored"/"option"
+    products: list[dict[str, Any]] = field(default_factory=list)
+    lines: list[int] = field(default_factory=list)  # the first row of each product
+    problems: list[tuple[int, str, str]] = field(default_factory=list)  # (line, field, reason)
+
+
+def column_field(header: str) -> str:
+    """The catalog field a column holds: id, name, price..., or 'spec' for anything else."""
+    h = header.strip()
+    if SPEC_PREFIX.match(h) or LANG_SUFFIX.match(h.lower()):
+        return "spec" if SPEC_PREFIX.match(h) else h.lower().replace(":", "_")
+    if OPTION.match(h):
+        return "option"
+    known = _BY_HEADER.get(compact(h))
+    if known:
+        return known
+    return "ignored" if IGNORED.search(h.lower()) else "spec"
+
+
+def read_rows(header: list[str], rows: list[SheetRow]) -> Sheet:
+    sheet = Sheet(mapping={h: column_field(h) for h in header if h})
+    groups: dict[str, list[SheetRow]] = {}
+    last: str | None = None
+    for row in rows:
+        pid = _cell(row, sheet.mapping, "id")
+        if not pid and last is not None and not _cell(row, sheet.mapping, "name"):
+            pid = last  # Shopify leaves the product's columns empty on its 2nd+ variant rows
+        if not pid:
+            sheet.problems.append((row.line, "id", "missing product id"))
+            continue
+        groups.setdefault(pid, []).append(row)
+        last = pid
+    for pid, group in groups.items():
+        sheet.products.append(_product(pid, group, sheet))
+        sheet.lines.append(group[0].line)
+    return sheet
+
+
+def _cell(row: SheetRow, mapping: dict[str, str], name: str) -> str:
+    return next((v for h, v in row.cells.items() if mapping.get(h) == name and v), "")
+
+
+def _options(row: SheetRow, mapping: dict[str, str]) -> dict[str, str]:
+    names: dict[str, str] = {}
+    values: dict[str, str] = {}
+    for header, value in row.cells.items():
+        m = OPTION.match(header.strip())
+        if m and value:
+            (names if m.group(2).lower() == "name" else values)[m.group(1)] = value
+    options = {names.get(n, f"option {n}"): v for n, v in values.items() if v.lower() != "default title"}
+    described = _cell(row, mapping, "variant")
+    if described:
+        pairs = PAIR.findall(described)
+        options.update({k.strip(): v.strip() for k, v in pairs} if pairs else {"规格" if _cjk(described) else "option": described})
+    return options
+
+
+def _cjk(text: str) -> bool:
+    return bool(re.search(r"[\u4e00-\u9fff]", text))
+
+
+def _product(pid: str, group: list[SheetRow], sheet: Sheet) -> dict[str, Any]:
+    mapping = sheet.mapping
+    first = group[0]
+    product: dict[str, Any] = {"id": pid}
+    for name in ("name", "category", "description"):
+        value = next((_cell(r, mapping, name) for r in group if _cell(r, mapping, name)), "")
+        langs = {lang: _cell(first, mapping, f"{name}_{lang}") for lang in ("zh", "en")}
+        if any(langs.values()):
+            product[name] = {k: v for k, v in langs.items() if v}
+        elif value:
+            product[name] = _strip_html(value) if name == "description" else value
+    aliases = _cell(first, mapping, "aliases")
+    if aliases:
+        product["aliases"] = [a.strip() for a in re.split(r"[|;；]", aliases) if a.strip()]
+    specs = _specs(group, mapping)
+    variants = [_variant(r, mapping, i) for i, r in enumerate(group)]
+    variants = [v for v in variants if v.get("options") or v.get("sku")]
+    prices = [_cell(r, mapping, "price") for r in group]
+    if len(group) > 1 or variants:
+        product["variants"] = variants
+        numeric = [p for p in prices if _number(p) is not None]
+        product["price"] = min(numeric, key=lambda p: _number(p) or 0) if numeric else ""
+        originals = [o for r in group if (o := _cell(r, mapping, "original_price"))]
+        if originals and len(set(originals)) == 1:
+            product["original_price"] = originals[0]
+            for v in variants:
+                v.pop("original_price", None)
+    else:
+        product["price"] = prices[0]
+        if _cell(first, mapping, "original_price"):
+            product["original_price"] = _cell(first, mapping, "original_price")
+        if _cell(first, mapping, "stock"):
+            product["stock"] = _cell(first, mapping, "stock")
+    for v in product.get("variants", []):
+        v.pop("original_price", None)
+    if specs.common:
+        product["specs"] = specs.common
+    for v, own in zip(product.get("variants", []), specs.per_row, strict=False):
+        if own:
+            v["specs"] = own
+    return product
+
+
+@dataclass
+class _Specs:
+    common: dict[str, Any]
+    per_row: list[dict[str, Any]]
+
+
+def _specs(group: list[SheetRow], mapping: dict[str, str]) -> _Specs:
+    columns = [h for h in group[0].cells if mapping.get(h) == "spec"]
+    common: dict[str, Any] = {}
+    per_row: list[dict[str, Any]] = [{} for _ in group]
+    for header in columns:
+        key = SPEC_PREFIX.sub("", header).strip()
+        lang = None
+        if re.search(r":(zh|en)$", key):
+            key, lang = key.rsplit(":", 1)
+        values = [r.cells.get(header, "") for r in group]
+        filled = [v for v in values if v]
+        if not filled:
+            continue
+        if len(set(filled)) == 1:
+            _put(common, key, filled[0], lang)
+        else:  # differs between the variants: a spec of each variant
+            for own, v in zip(per_row, values, strict=True):
+                if v:
+                    _put(own, key, v, lang)
+    return _Specs(common, per_row)
+
+
+def _put(specs: dict[str, Any], key: str, value: str, lang: str | None) -> None:
+    if lang:
+        current = specs.get(key)
+        specs[key] = {**(current if isinstance(current, dict) else {}), lang: value}
+    else:
+        specs[key] = value
+
+
+def _variant(row: SheetRow, mapping: dict[str, str], index: int) -> dict[str, Any]:
+    variant: dict[str, Any] = {}
+    sku = _cell(row, mapping, "sku")
+    options = _options(row, mapping)
+    variant["id"] = _variant_id(sku, options, index)
+    if sku:
+        variant["sku"] = sku
+    if options:
+        variant["options"] = options
+    for name in ("price", "stock", "original_price"):
+        if _cell(row, mapping, name):
+            variant[name] = _cell(row, mapping, name)
+    return variant
+
+
+def _variant_id(sku: str, options: dict[str, str], index: int) -> str:
+    if sku and re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}", sku):
+        return sku
+    return f"v{index + 1}"
+
+
+def _number(text: str) -> float | None:
+    try:
+        return float(text.replace(",", ""))
+    except ValueError:
+        return None
+
+
+def _strip_html(text: str) -> str:
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", text)).strip()
