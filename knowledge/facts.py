@@ -59,10 +59,34 @@ def _value_text(value: SpecValue) -> Text:
     return value
 
 
-def _spec_statement(name: Text, label: Text, value: SpecValue) -> Text:
+# a value that opens with a yes or a no ("none (wired only)", "无，需插电"): a yes/no fact with a remark
+VALUE_NO = re.compile(r"^\s*(no|none|not|without|无|不支持|没有|不带|否)(?=$|[\s(（,，;；:：-])", re.IGNORECASE)
+VALUE_YES = re.compile(r"^\s*(yes|支持|有|是)(?=$|[\s(（,，;；:：-])", re.IGNORECASE)
+
+
+def value_polarity(value: SpecValue) -> bool | None:
     if isinstance(value, bool):
+        return value
+    text = value.get("en") if value.has("en") else value.get("zh")
+    if VALUE_NO.match(text):
+        return False
+    if VALUE_YES.match(text):
+        return True
+    return None
+
+
+def _spec_statement(name: Text, label: Text, value: SpecValue) -> Text:
+    polarity = value_polarity(value)
+    if not isinstance(value, bool) and polarity is not None:
         return Text(
-            zh=f"{name.get('zh')}{'支持' if value else '不支持'}{label.get('zh')}。",
+            zh=f"{'有的，' if polarity else '不，'}{name.get('zh')}的{label.get('zh')}：{value.get('zh')}。",
+            en=f"{'Yes' if polarity else 'No'}, the {name.get('en')}'s {label.get('en')}: {value.get('en')}.",
+        )
+    if isinstance(value, bool):
+        # "是的" first when the label itself holds a negation word ("炸篮可否进洗碗机")
+        opener = "是的，" if value and re.search(r"[不没否无]", label.get("zh")) else ""
+        return Text(
+            zh=f"{opener}{name.get('zh')}{'支持' if value else '不支持'}{label.get('zh')}。",
             en=f"{'Yes' if value else 'No'}, the {name.get('en')} {'has' if value else 'does not have'} "
             f"{label.get('en')}.",
         )
@@ -128,7 +152,7 @@ def _spec_fact(catalog: Catalog, product: Product, key: str, value: SpecValue, v
         label=label,
         value=_value_text(value),
         statement=_spec_statement(name, spoken, value),
-        polarity=value if isinstance(value, bool) else None,
+        polarity=value_polarity(value),
         variant=variant.id if variant else None,
     )
 

@@ -295,12 +295,17 @@ def _head_category(term: str) -> Text | None:
     return None
 
 
+# "是否支持预约" asks a question; the spoken label is what it asks about: "预约"
+ZH_QUESTION_KEY = re.compile(r"是否(支持|有|带|可以)?|可否|能否|能不能|可不可以")
+
+
 def spoken_key(key: str) -> Text:
     """A spec key or option name in both languages: the vocabulary's, else the key as words."""
-    found = translate(key)
+    plain = ZH_QUESTION_KEY.sub("", key) or key
+    found = translate(plain)
     if found is not None:
         return found
-    words = _words(key) or key
+    words = _words(plain) or plain
     return Text(zh=words, en=words)
 
 
@@ -312,3 +317,27 @@ def all_colour_words() -> dict[str, Text]:
         for w in (*en, *zh):
             out[w] = row
     return out
+
+
+# how a question asks for a measure -> the units a value that answers it is written in
+_UNIT_HINTS = (
+    (r"几升|多少升|多少水|多大容量|\bliters?\b|\blitres?\b|how much water", r"\d\s*(l|升|ml|毫升)\b|\d\s*(升|毫升)"),
+    (r"毫升|\bml\b", r"\d\s*(ml|毫升)"),
+    (r"多重|多沉|几斤|多少克|几克|几公斤|多少公斤|how heavy|\bweigh", r"\d\s*(kg|g|克|公斤|斤|lbs?|oz)(?![a-z])"),
+    (r"多快|转速|\brpm\b|how fast", r"\d\s*(rpm|转|km/h|mph|m/s)"),
+    (r"多少瓦|几瓦|\bwatts?\b|how powerful", r"\d\s*(w|瓦)(?![a-z])"),
+    (r"多久|多长时间|几个?小时|几分钟|几天|how long (does|will|can|to|until|before)|how many (hours|minutes|days)",
+     r"\d\s*(h|hrs?|hours?|小时|分钟|min|mins|minutes|天|days?)(?![a-z])"),
+    (r"多远|how far|多少米|几米", r"\d\s*(m|米|ft|km|公里)(?![a-z])"),
+    (r"多大声|吵不吵|吵吗|安静|分贝|how loud|how quiet|\bdb\b|noisy", r"\d\s*(db|分贝)"),
+    (r"多少度|温度|how hot|temperature", r"\d\s*(°|度|℃|℉)"),
+    (r"毫安|\bmah\b", r"\d\s*(mah|毫安)"),
+    (r"多大|多宽|多高|多长|尺寸|how big|how wide|how tall|dimensions", r"\d\s*(cm|mm|厘米|毫米|inch|寸|\"|l|升)(?![a-z])"),
+)
+UNIT_HINTS = tuple((re.compile(q, re.IGNORECASE), re.compile(v, re.IGNORECASE)) for q, v in _UNIT_HINTS)
+
+
+def measure_units(question: str) -> list[re.Pattern[str]]:
+    """The value patterns of the measures a question asks for ("几升" -> a value in L or 升)."""
+    q = normalize(question)
+    return [value for asked, value in UNIT_HINTS if asked.search(q)]

@@ -33,7 +33,7 @@ CHEAPEST = re.compile(r"cheapest|least expensive|lowest price|most affordable|�
 DEAREST = re.compile(r"most expensive|dearest|priciest|highest price|最贵|价格最高|最高端", re.IGNORECASE)
 STOCK = re.compile(
     r"in stock|out of stock|sold out|how many (are )?left|any left|available (now|right now)|still available"
-    r"|有货|有现货|缺货|库存|还剩|剩几|卖完|售罄|还有吗|还有几",
+    r"|\bleft\W*$|有货|有现货|缺货|库存|还剩|剩几|卖完|售罄|还有吗|还有几",
     re.IGNORECASE,
 )
 OPTIONS = re.compile(
@@ -145,19 +145,27 @@ def variant_label(product: Product, variant: Variant, lang: str) -> str:
 
 
 def named_variants(question: str, product: Product) -> list[Variant]:
-    """The variants whose every option value (or whose name) the question mentions."""
+    """The variants the question names: all their option values said (else some), or their name."""
     q = compact(question)
-    out = []
+    words = set(re.findall(r"[a-z0-9]+", normalize(question)))
+    full, some = [], []
     for v in product.variants:
-        values = [t for o in v.options.values() for t in _forms(o)]
-        groups = [[compact(t) for t in _forms(o)] for o in v.options.values()]
-        hit_options = bool(groups) and all(any(t and t in q for t in g) for g in groups)
-        hit_some = bool(groups) and any(any(t and t in q for t in g) for g in groups)
-        hit_name = any(len(compact(t)) >= 2 and compact(t) in q for t in (*v.name.variants(), v.id))
-        if hit_options or hit_name or (hit_some and len(values) > 0):
-            out.append((hit_options or hit_name, v))
-    exact = [v for full, v in out if full]
-    return exact or [v for _, v in out]
+        hits = [_said(o, q, words) for o in v.options.values()]
+        by_name = any(len(compact(t)) >= 2 and compact(t) in q for t in (*v.name.variants(), v.id))
+        if by_name or (hits and all(hits)):
+            full.append(v)
+        elif any(hits):
+            some.append(v)
+    return full or some
+
+
+def _said(value: Text, q: str, words: set[str]) -> bool:
+    """An option value said in the question: whole, in the other language, or by its distinctive word
+    ("white" for "Pearl White")."""
+    if any(len(compact(t)) >= 1 and compact(t) in q for t in _forms(value) if len(compact(t)) >= 2):
+        return True
+    latin = re.findall(r"[a-z]{3,}", normalize(value.get("en")))
+    return any(w in words and translate(w, "colour") is not None for w in latin)
 
 
 def _forms(text: Text) -> list[str]:

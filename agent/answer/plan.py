@@ -21,6 +21,7 @@ from knowledge.facts import Fact
 from knowledge.catalog import Product
 from knowledge.resolve import CATEGORY_GROUPS, Resolution
 from knowledge.text import compact, detect_language, normalize, tokens
+from knowledge.vocabulary import measure_units
 
 Status = Literal["answered", "unknown", "declined"]
 
@@ -34,6 +35,9 @@ MIN_LEXICAL_WITH_SEMANTIC = (0.6, 0.3)
 FAQ_MATCH = 0.55
 # a store policy matched by meaning alone, when no policy word was recognised
 POLICY_MATCH = 0.5
+# a spec matched by the meaning of its label alone, and its lead over the next
+MEANING_MATCH = 0.3
+MEANING_MARGIN = 0.08
 # a model name the catalog does not know, next to a category word: "SmartWatch Ultra", "手表Ultra"
 CATEGORY_WORDS = frozenset(compact(w) for g in CATEGORY_GROUPS for w in g)
 UNKNOWN_MODEL = re.compile(r"^(?:[A-Z][A-Za-z0-9]*|[A-Za-z]*\d[A-Za-z0-9]*)$")
@@ -93,7 +97,30 @@ class Planner:
                 # neither a product nor any word of the catalog: not a question for the shop's host
                 return Plan(question, lang, "declined", "offtopic")
             return Plan(question, lang, "unknown", "no_product", aspect=primary.aspect.name if primary else None)
-        return self._products(question, lang, products, hits, resolution.how)
+        plan = self._products(question, lang, products, hits, resolution.how)
+        # a concrete aspect asked and missing ("charging time") stays unknown; only words the lexicon
+        # does not know are read by meaning
+        if plan.status == "unknown" and len(products) == 1 and not hits:
+            return self._by_meaning(question, lang, products[0]) or plan
+        return plan
+
+    def _by_meaning(self, question: str, lang: str, pid: str) -> Plan | None:
+        """The spec asked about in the viewer's own words: a value in the measure asked for ("几升" -> 4L),
+        else a label close enough in meaning, clearly ahead of the next."""
+        specs = [f for f in self.kb.facts_of(pid) if f.kind == "spec" and f.variant is None]
+        units = measure_units(question)
+        if units:
+            fitting = [f for f in specs if any(u.search(" ".join(f.value.variants())) for u in units)]
+            if not fitting:
+                return None
+            ranked = self.kb.index.search(question, fitting, k=1)
+            return Plan(question, lang, "answered", "spec", (pid,), (ranked[0].fact,), aspect="measure")
+        ranked = self.kb.index.search(question, specs, k=2)
+        if not ranked or ranked[0].semantic < MEANING_MATCH:
+            return None
+        if len(ranked) > 1 and ranked[0].semantic - ranked[1].semantic < MEANING_MARGIN:
+            return None
+        return Plan(question, lang, "answered", "spec", (pid,), (ranked[0].fact,), aspect="meaning")
 
     def _query(self, question: str, lang: str, query: ops.Query, resolution: Resolution, hits: list[AspectHit]) -> Plan | None:
         """A question that is a catalog query (cheapest, stock, options, the store...), when it is one."""
@@ -106,7 +133,7 @@ class Planner:
         if op == "store":
             fact = ops.store_fact(catalog)
         elif op == "sell" and not [h for h in hits if h.aspect.name not in ("price",)]:
-            if resolution.how in ("name", "category", "ambiguous"):
+            if resolution.how in ("category", "ambiguous"):
                 fact = ops.store_fact(catalog, found=products)
             elif resolution.how == "none":
                 fact = ops.store_fact(catalog, asked=question)
