@@ -551,3 +551,55 @@ def test_a_viewer_cannot_appear_as_the_host_or_the_agent(site: tuple[str, Any]) 
         lumina = Peer(url, mint(site, "viewer"), name="Lumina")
         assert lumina.first["name"] == "Lumina"
         lumina.close()
+
+
+# ---- 9. memory: what a participant leaves behind -------------------------------------------------
+
+
+def test_a_viewer_who_leaves_leaves_no_relayed_copy_behind(site: tuple[str, Any]) -> None:
+    """A guard for issue 16's memory growth: a relayed copy left registered would be fed (audio is
+    queued) for as long as the publisher stays, which for the agent is the whole stream."""
+    from aiortc import RTCPeerConnection
+    from test_room import peak_of_next_frame, tone
+
+    from agent.rtc.client import RoomClient
+
+    url, app = site
+
+    def proxies(publisher_id: str) -> set[Any]:
+        room = app.state.rooms.rooms["live"]
+        track = room.participants[publisher_id].tracks["audio"]
+        return set(room.relay._MediaRelay__proxies.get(track, set()))
+
+    async def run() -> tuple[int, int, int]:
+        host = RoomClient(url, "live", mint(site, "host"))
+        await host.connect()
+        sender = RTCPeerConnection()
+        sender.addTrack(tone())
+        await host.publish(sender)
+        before = len(proxies(host.welcome["id"]))  # the publisher's own drain
+        for _ in range(3):  # three viewers in turn listen, then leave
+            viewer = RoomClient(url, "live", mint(site, "viewer"))
+            await viewer.connect()
+            receiver = RTCPeerConnection()
+            receiver.addTransceiver("audio", direction="recvonly")
+            tracks: asyncio.Queue[Any] = asyncio.Queue()
+            receiver.on("track", tracks.put_nowait)
+            await viewer.subscribe(host.welcome["id"], receiver)
+            track = await asyncio.wait_for(tracks.get(), 20)
+            for _ in range(5):
+                await peak_of_next_frame(track)
+            during = len(proxies(host.welcome["id"]))
+            await receiver.close()
+            await viewer.close()
+            deadline = time.monotonic() + 20
+            while len(proxies(host.welcome["id"])) > before:
+                assert time.monotonic() < deadline, "the viewer's relayed copy is still fed"
+                await asyncio.sleep(0.01)
+        after = len(proxies(host.welcome["id"]))
+        await sender.close()
+        await host.close()
+        return before, during, after
+
+    before, during, after = asyncio.run(run())
+    assert during == before + 1 and after == before

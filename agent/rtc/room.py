@@ -57,6 +57,9 @@ class Subscription:
     pc: RTCPeerConnection
     channel: RTCDataChannel | None = None
 
+    async def close(self) -> None:
+        await self.pc.close()  # its senders stop the relay's copies they were sending (aiortc 1.16)
+
 
 @dataclass
 class Participant:
@@ -170,13 +173,13 @@ class Room:
                 del self.seated[participant.granted]
         await self._unpublish(participant)
         for subscription in list(participant.subscriptions.values()):
-            await subscription.pc.close()
+            await subscription.close()
         participant.subscriptions.clear()
         # others may leave while this one awaits: iterate over copies
         for other in list(self.participants.values()):  # their connections that carried the leaver's media
             gone = other.subscriptions.pop(participant.id, None)
             if gone:
-                await gone.pc.close()
+                await gone.close()
         self.broadcast({"type": "left", "id": participant.id})
 
     @property
@@ -232,7 +235,7 @@ class Room:
         offer = _check_sdp(offer)
         old = participant.subscriptions.pop(publisher_id, None)
         if old:
-            await old.pc.close()
+            await old.close()
         pc = RTCPeerConnection(rtc_configuration(self.ice_servers))
         subscription = Subscription(publisher_id, pc)
         participant.subscriptions[publisher_id] = subscription
@@ -241,12 +244,21 @@ class Room:
         def on_channel(channel: RTCDataChannel) -> None:
             subscription.channel = channel
 
-        await _accept_offer(pc, offer)
-        for transceiver in pc.getTransceivers():
-            track = publisher.tracks.get(transceiver.kind)
-            if track is not None:
-                pc.addTrack(self.relay.subscribe(track, buffered=transceiver.kind == "audio"))
-        return await _answer(pc, None)
+        try:
+            await _accept_offer(pc, offer)
+            for transceiver in pc.getTransceivers():
+                track = publisher.tracks.get(transceiver.kind)
+                if track is not None:
+                    pc.addTrack(self.relay.subscribe(track, buffered=transceiver.kind == "audio"))
+            answer = await _answer(pc, None)
+            if participant.id not in self.participants or publisher_id not in self.participants:
+                raise RoomError("the subscription ended while it was being set up (someone left)")
+            return answer
+        except RoomError:
+            if participant.subscriptions.get(publisher_id) is subscription:
+                del participant.subscriptions[publisher_id]
+            await subscription.close()
+            raise
 
     async def _unpublish(self, participant: Participant) -> None:
         for drain in participant.drains:
