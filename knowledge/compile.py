@@ -8,6 +8,7 @@ of the trade, then the key itself. What was inferred is kept as notes for `liveh
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 
 from knowledge.catalog import Catalog, Product, Text
@@ -39,7 +40,9 @@ def compile_catalog(catalog: Catalog, notes: list[str] | None = None) -> Catalog
 
 
 def _with_category(product: Product, notes: list[str]) -> Product:
-    category = product.category
+    category = _leaf(product.category)
+    if category != product.category:
+        product = replace(product, category=category)
     if category is None or (category.zh and category.en and category.zh != category.en):
         return product
     written = category.en or category.zh or ""
@@ -51,3 +54,11 @@ def _with_category(product: Product, notes: list[str]) -> Product:
     filled = Text(zh=zh, en=en)
     notes.append(f"category: {product.id}: {category.get('en')} -> {filled.zh} / {filled.en}")
     return replace(product, category=filled)
+
+
+def _leaf(category: Text | None) -> Text | None:
+    """A platform's category path ("个护健康>电动牙刷", "Home / Kitchen / Kettles") spoken as its last step."""
+    if category is None:
+        return None
+    leaf = [re.split(r"\s*(?:>|/|›|»)\s*", t)[-1].strip() or t for t in (category.zh, category.en) if t]
+    return Text(zh=leaf[0] if category.zh else None, en=leaf[-1] if category.en else None)

@@ -15,7 +15,10 @@ from dataclasses import dataclass
 from knowledge.aspects import ASPECTS
 from knowledge.catalog import Catalog, Product
 from knowledge.text import compact, normalize, tokens
+from knowledge.vocabulary import category_terms
 
+# category words too broad to pick products by ("smart" of "Smart Locks")
+GENERIC_CATEGORY_WORDS = frozenset({"smart", "video", "home", "electric", "portable", "mini", "智能", "便携"})
 PARTIAL_NAME = 0.3  # share of a name's (rarity-weighted) words a question must say to name it
 MAX_PARTIAL = 4
 
@@ -123,6 +126,7 @@ class ProductResolver:
         if not product.category:
             return set()
         own = {compact(t) for t in product.category.variants()}
+        own |= {compact(t) for c in product.category.variants() for t in category_terms(c)} - GENERIC_CATEGORY_WORDS
         keys = set(own)
         for group in CATEGORY_GROUPS:
             words = {compact(w) for w in group}

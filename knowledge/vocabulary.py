@@ -194,7 +194,7 @@ hoodie, sweatshirt | 卫衣
 jeans | 牛仔裤
 pants, trousers | 裤子
 jacket, rain jacket | 外套, 夹克, 雨衣
-sneakers, shoes, running shoes | 运动鞋, 鞋
+sneakers, shoes, running shoes, footwear, trainers | 运动鞋, 鞋子, 鞋
 boots, hiking boots | 靴子, 登山鞋
 backpack, bag | 背包, 双肩包, 包
 cap, hat | 帽子, 棒球帽
@@ -299,6 +299,19 @@ def _head_category(term: str) -> Text | None:
 ZH_QUESTION_KEY = re.compile(r"是否(支持|有|带|可以)?|可否|能否|能不能|可不可以")
 
 
+def category_terms(category: str) -> set[str]:
+    """Every word the vocabulary knows for a category, in both languages ("Video Doorbells" -> doorbell,
+    video doorbell, 门铃, 可视门铃), plus the category's own words in the singular."""
+    words = _words(category)
+    terms = {words, *(re.sub(r"(?<=[a-z])s\b", "", words).split() if not CJK.search(words) else [])}
+    found = _lookup(category, ("categories",)) or _head_category(category)
+    if found is not None:
+        for en, zh in CATEGORIES:
+            if found.en == en[0]:
+                terms |= {*en, *zh}
+    return {t for t in terms if len(t) >= 2}
+
+
 def spoken_key(key: str) -> Text:
     """A spec key or option name in both languages: the vocabulary's, else the key as words."""
     plain = ZH_QUESTION_KEY.sub("", key) or key
@@ -307,6 +320,21 @@ def spoken_key(key: str) -> Text:
         return found
     words = _words(plain) or plain
     return Text(zh=words, en=words)
+
+
+def colour_of(value: str) -> Text | None:
+    """The colour a seller's colour name holds: "抹茶绿" -> green, "Midnight Black" -> black, "钛银" -> silver."""
+    exact = translate(value, "colour")
+    if exact is not None:
+        return exact
+    words = normalize(value)
+    best: tuple[int, Text] | None = None
+    for en, zh in COLOURS:
+        for term in (*en, *zh):
+            hit = term in words if CJK.search(term) else re.search(rf"\b{re.escape(term)}\b", words)
+            if hit and (best is None or len(term) > best[0]):
+                best = (len(term), Text(zh=zh[0], en=en[0]))
+    return best[1] if best else None
 
 
 def all_colour_words() -> dict[str, Text]:

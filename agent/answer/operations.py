@@ -16,7 +16,8 @@ from decimal import Decimal
 from knowledge.catalog import Catalog, Product, Text, Variant
 from knowledge.facts import Fact, money
 from knowledge.text import compact, normalize
-from knowledge.vocabulary import all_colour_words, translate
+from knowledge.text import CJK
+from knowledge.vocabulary import all_colour_words, colour_of, translate
 
 # the form of a question, in words any shop's viewers use
 STORE_RANGE = re.compile(
@@ -26,7 +27,7 @@ STORE_RANGE = re.compile(
 )
 SELL_ASK = re.compile(
     r"\b(do|does) (you|u|your (shop|store))( guys)? (sell|have|carry|stock|offer)\b|\bany (.+) for sale\b"
-    r"|有没有(卖)?|有.{1,12}卖吗|卖不卖|(你们|店里|你家).{0,4}(卖|有).{1,12}吗",
+    r"|有没有卖|有卖.{1,12}吗|有.{1,12}卖吗|卖不卖|(你们|店里|你家).{0,4}(卖|有).{1,12}吗",
     re.IGNORECASE,
 )
 CHEAPEST = re.compile(r"cheapest|least expensive|lowest price|most affordable|最便宜|最实惠|价格最低|最低价", re.IGNORECASE)
@@ -99,7 +100,8 @@ def read_query(question: str) -> Query | None:
 
 def asked_colour(q: str) -> str | None:
     """A colour named in a yes/no question ("does it come in purple", "有紫色的吗")."""
-    if not re.search(r"come in|available in|have it in|get it in|in (a |the )?\w+\?*$|有没有|有.*吗|吗|\?$", q):
+    if not re.search(r"come in|comes in|available in|have (it|one|this|that|them) in|get (it|one) in|make (it|one) in"
+                     r"|in (a |the )?\w+\?*$|有没有|有.{0,6}吗|是.{0,4}吗", q):
         return None
     words = sorted(all_colour_words(), key=len, reverse=True)
     for w in words:
@@ -118,6 +120,11 @@ def price_range(catalog: Catalog, product: Product) -> Fact | None:
         return None
     low, high = (_plain(prices[0]), _plain(prices[-1]))
     name = product.name
+    if len(product.variants) <= 3:  # few options: each with its price
+        zh = "，".join(f"{v.name.get('zh')}{money(catalog, v.price_or(product.price), 'zh')}" for v in product.variants)
+        en = _and([f"{money(catalog, v.price_or(product.price), 'en')} for the {v.name.get('en')}" for v in product.variants], "en")
+        text = Text(zh=f"{name.get('zh')}：{zh}。", en=f"The {name.get('en')} costs {en}.")
+        return _fact(product, "price", text)
     return Fact(
         id=f"{product.id}/price-range",
         kind="price",
@@ -164,14 +171,16 @@ def _said(value: Text, q: str, words: set[str]) -> bool:
     ("white" for "Pearl White")."""
     if any(len(compact(t)) >= 1 and compact(t) in q for t in _forms(value) if len(compact(t)) >= 2):
         return True
-    latin = re.findall(r"[a-z]{3,}", normalize(value.get("en")))
-    return any(w in words and translate(w, "colour") is not None for w in latin)
+    colour = colour_of(value.get("en")) or colour_of(value.get("zh"))
+    return colour is not None and any(
+        (compact(t) in q if CJK.search(t) else t in words) for t in colour.variants()
+    )
 
 
 def _forms(text: Text) -> list[str]:
     """An option value in both languages: the seller's words plus the vocabulary's for a colour."""
     forms = [t for t in text.variants()]
-    colour = translate(text.get("en"), "colour")
+    colour = colour_of(text.get("en")) or colour_of(text.get("zh"))
     if colour:
         forms += colour.variants()
     return forms
@@ -182,7 +191,7 @@ def stock_fact(catalog: Catalog, product: Product, variants: list[Variant]) -> F
     if not counted:
         if product.stock is None:
             return None
-        zh = f"{product.name.get('zh')}还有{product.stock}件。" if product.stock else f"{product.name.get('zh')}已经售罄了。"
+        zh = f"有货，{product.name.get('zh')}还有{product.stock}件。" if product.stock else f"没有货了，{product.name.get('zh')}已经售罄。"
         en = (
             f"Yes, the {product.name.get('en')} is in stock: {product.stock} left."
             if product.stock
@@ -193,13 +202,13 @@ def stock_fact(catalog: Catalog, product: Product, variants: list[Variant]) -> F
         v = counted[0]
         zh_name, en_name = variant_label(product, v, "zh"), variant_label(product, v, "en")
         if v.stock:
-            text = Text(zh=f"{zh_name}有货，还剩{v.stock}件。", en=f"Yes, the {en_name} is in stock: {v.stock} left.")
+            text = Text(zh=f"有货，{zh_name}还剩{v.stock}件。", en=f"Yes, the {en_name} is in stock: {v.stock} left.")
         else:
-            text = Text(zh=f"{zh_name}已经售罄了，没有货。", en=f"No, the {en_name} is sold out.")
+            text = Text(zh=f"没有货了，{zh_name}已经售罄。", en=f"No, the {en_name} is sold out.")
         return _fact(product, "stock", text, polarity=bool(v.stock), variant=v.id)
     in_stock = [v for v in counted if v.stock]
     if not in_stock:
-        text = Text(zh=f"{product.name.get('zh')}这些款式都售罄了。", en=f"No, the {product.name.get('en')} is sold out.")
+        text = Text(zh=f"没有货了，{product.name.get('zh')}都售罄了。", en=f"No, the {product.name.get('en')} is sold out.")
         return _fact(product, "stock", text, polarity=False)
     zh_items = "、".join(f"{v.name.get('zh')}{v.stock}件" for v in in_stock[:6])
     en_items = _and([f"{v.name.get('en')} ({v.stock})" for v in in_stock[:6]], "en")
@@ -207,7 +216,7 @@ def stock_fact(catalog: Catalog, product: Product, variants: list[Variant]) -> F
     zh_sold = f"，{'、'.join(v.name.get('zh') for v in sold[:4])}已售罄" if sold else ""
     en_sold = f"; {_and([v.name.get('en') for v in sold[:4]], 'en')} sold out" if sold else ""
     text = Text(
-        zh=f"{product.name.get('zh')}有货：{zh_items}{zh_sold}。",
+        zh=f"有货，{product.name.get('zh')}{zh_items}{zh_sold}。",
         en=f"Yes, the {product.name.get('en')} is in stock: {en_items} left{en_sold}.",
     )
     return _fact(product, "stock", text, polarity=True)
@@ -342,8 +351,8 @@ def store_fact(catalog: Catalog, asked: str | None = None, found: list[Product] 
         label = p.category or p.name
         kinds.setdefault(label.get("en").lower(), label)
     items = list(kinds.values())
-    zh_list = "、".join(t.get("zh") for t in items[:5]) + ("等" if len(items) > 5 else "")
-    en_names = [t.get("en") for t in items[:5]] + (["more"] if len(items) > 5 else [])
+    zh_list = "、".join(t.get("zh") for t in items[:8]) + ("等" if len(items) > 8 else "")
+    en_names = [t.get("en") for t in items[:8]] + (["more"] if len(items) > 8 else [])
     en_list = en_names[0] if len(en_names) == 1 else ", ".join(en_names[:-1]) + " and " + en_names[-1]
     if found:
         names = [p.name for p in found[:3]]

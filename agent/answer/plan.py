@@ -9,16 +9,16 @@ The language model only ever phrases a plan; it never decides whether a fact exi
 from __future__ import annotations
 
 import re
-from decimal import Decimal
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Literal
 
 from agent.answer import operations as ops
 from agent.answer.screening import screen
 from knowledge.aspects import ASPECTS, AspectHit, answers, detect
 from knowledge.base import KnowledgeBase
-from knowledge.facts import Fact
 from knowledge.catalog import Product
+from knowledge.facts import Fact
 from knowledge.resolve import CATEGORY_GROUPS, Resolution
 from knowledge.text import compact, detect_language, normalize, tokens
 from knowledge.vocabulary import measure_units
@@ -254,6 +254,7 @@ class Planner:
             chosen += found[:per_product]
         primary = primary or (hits[0] if hits else None)
         aspect = primary.aspect.name if primary else None
+        chosen = self._price_ranges(question, chosen)
         if not chosen:
             return Plan(question, lang, "unknown", "not_in_catalog", products, aspect=aspect)
         reason = "compare" if len(products) > 1 else ("faq" if chosen[0].kind == "faq" else chosen[0].kind)
@@ -271,16 +272,30 @@ class Planner:
             missing=tuple(missing),
         )
 
+    def _price_ranges(self, question: str, chosen: list[Fact]) -> list[Fact]:
+        """A product's price asked without naming a variant is the range over its variants."""
+        out: list[Fact] = []
+        listed = {f.product_id for f in chosen if f.kind == "variants"}  # each option's price is said there
+        for fact in chosen:
+            product = self.kb.catalog.product(fact.product_id) if fact.product_id else None
+            if fact.kind != "price" or product is None or product.id in listed or ops.named_variants(question, product):
+                out.append(fact)
+                continue
+            # a few options are each said with their price; many are said as a range
+            ranged = ops.price_range(self.kb.catalog, product)
+            if ranged is None:
+                out.append(fact)
+            elif fact.variant is None and product.original_price:
+                out += [fact, ranged]  # the discount, then what the options cost
+            elif ranged not in out:
+                out.append(ranged)
+        return list(dict.fromkeys(out))
+
     def _candidate_facts(self, question: str, pid: str) -> list[Fact]:
         """The product's facts, narrowed to a variant when the question names one."""
         facts = self.kb.facts_of(pid)
         product = self.kb.catalog.product(pid)
-        q = compact(question)
-        named = [
-            v.id
-            for v in product.variants
-            if any(compact(t) in q for t in (*v.name.variants(), v.id) if len(compact(t)) >= 2)
-        ]
+        named = [v.id for v in ops.named_variants(question, product)]
         if not named:
             return facts
         overridden = {f.key for f in facts if f.variant in named}

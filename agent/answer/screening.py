@@ -33,7 +33,7 @@ _MANIPULATION = [
     r"\bthe host (said|promised|told)",
     r"\byou (said|promised) (earlier|before)",
     r"(make|give) (it|me|this) (for )?free",
-    r"\b(get|have|want|take) (it|this|one|them) for free\b",
+    r"\bfor free\b(?! (shipping|delivery|returns?|exchanges?|standard))",
     r"\b(promise|guarantee) (on stream|on air|me|us|that|to)\b",
     r"\breplace it for free\b",
     r"\b(change|set|lower|drop) the price",
