@@ -258,7 +258,9 @@ def cmd_catalog_check(args: argparse.Namespace) -> int:
         if missing:
             print(f"note: no {lang} name for {', '.join(missing)} (the other language is used)")
     if unlabeled:
-        print(f"note: no spec_labels for {', '.join(unlabeled)} (the key itself is spoken)")
+        print(f"note: no spec_labels for {', '.join(unlabeled)}: read as below (spec_labels in the file win)")
+    for note in catalog.notes:  # how the compile step read what the seller did not spell out
+        print(f"read: {note}")
     return 0
 
 

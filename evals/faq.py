@@ -316,8 +316,10 @@ def summary_markdown(rows: list[dict[str, Any]]) -> str:
         )
     total = sum(r["questions"] for r in rows)
     correct = sum(r["correct"] for r in rows)
-    lines.append(f"| all | {correct}/{total} | {_pct(correct / total if total else None)} | "
-                 f"{sum(r['hallucinations'] for r in rows)} | {sum(r['english_in_chinese'] for r in rows)} | |")
+    lines.append(
+        f"| all | {correct}/{total} | {_pct(correct / total if total else None)} | "
+        f"{sum(r['hallucinations'] for r in rows)} | {sum(r['english_in_chinese'] for r in rows)} | |"
+    )
     return "\n".join(lines) + "\n"
 
 

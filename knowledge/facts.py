@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass
 
 from knowledge.catalog import Catalog, Product, SpecValue, Text, Variant
+from knowledge.text import CJK
 
 CURRENCY_WORDS = {
     "CNY": Text(zh="元", en="yuan"),
@@ -75,24 +76,41 @@ def value_polarity(value: SpecValue) -> bool | None:
     return None
 
 
+def speakable(label: Text, lang: str) -> bool:
+    """Whether a label can be said in `lang`: a Chinese answer does not read an English key aloud
+    ("night vision"), nor an English answer a Chinese one; a name or acronym (NFC, HomeKit) can be."""
+    text = label.get(lang)
+    if lang == "zh":
+        return bool(CJK.search(text)) or bool(re.search(r"[A-Z0-9]", text))
+    return not CJK.search(text)
+
+
 def _spec_statement(name: Text, label: Text, value: SpecValue) -> Text:
+    zh_label = label.get("zh") if speakable(label, "zh") else ""
+    en_label = label.get("en") if speakable(label, "en") else ""
+    n_zh, n_en = name.get("zh"), name.get("en")
     polarity = value_polarity(value)
     if not isinstance(value, bool) and polarity is not None:
+        zh_about = f"{n_zh}的{zh_label}" if zh_label else n_zh
+        en_about = f"the {n_en}'s {en_label}" if en_label else f"the {n_en}"
         return Text(
-            zh=f"{'有的，' if polarity else '不，'}{name.get('zh')}的{label.get('zh')}：{value.get('zh')}。",
-            en=f"{'Yes' if polarity else 'No'}, the {name.get('en')}'s {label.get('en')}: {value.get('en')}.",
+            zh=f"{'有的，' if polarity else '不，'}{zh_about}：{value.get('zh')}。",
+            en=f"{'Yes' if polarity else 'No'}, {en_about}: {value.get('en')}.",
         )
     if isinstance(value, bool):
-        # "是的" first when the label itself holds a negation word ("炸篮可否进洗碗机")
-        opener = "是的，" if value and re.search(r"[不没否无]", label.get("zh")) else ""
+        if zh_label:
+            # "是的" first when the label itself holds a negation word ("炸篮可否进洗碗机")
+            opener = "是的，" if value and re.search(r"[不没否无]", zh_label) else ""
+            zh = f"{opener}{n_zh}{'支持' if value else '不支持'}{zh_label}。"
+        else:
+            zh = f"{'支持' if value else '不支持'}，{n_zh}{'有' if value else '没有'}这项功能。"
+        en_what = en_label or "that feature"
         return Text(
-            zh=f"{opener}{name.get('zh')}{'支持' if value else '不支持'}{label.get('zh')}。",
-            en=f"{'Yes' if value else 'No'}, the {name.get('en')} {'has' if value else 'does not have'} "
-            f"{label.get('en')}.",
+            zh=zh, en=f"{'Yes' if value else 'No'}, the {n_en} {'has' if value else 'does not have'} {en_what}."
         )
     return Text(
-        zh=f"{name.get('zh')}的{label.get('zh')}是{value.get('zh')}。",
-        en=f"The {name.get('en')}'s {label.get('en')} is {value.get('en')}.",
+        zh=f"{n_zh}的{zh_label}是{value.get('zh')}。" if zh_label else f"{n_zh}：{value.get('zh')}。",
+        en=f"The {n_en}'s {en_label} is {value.get('en')}." if en_label else f"The {n_en}: {value.get('en')}.",
     )
 
 

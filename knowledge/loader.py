@@ -352,7 +352,8 @@ class _Builder:
                 name = self._text(item.get("name"), (*where, "name"), raw, required=True)
             elif options:  # named by its options: "Black / M"
                 name = Text(
-                    zh=" ".join(v.get("zh") for v in options.values()), en=" / ".join(v.get("en") for v in options.values())
+                    zh=" ".join(v.get("zh") for v in options.values()),
+                    en=" / ".join(v.get("en") for v in options.values()),
                 )
             else:
                 name = Text.same(str(given)) if given not in (None, "") else None
@@ -419,7 +420,9 @@ class _Builder:
         return tuple(out)
 
 
-YES_WORDS = frozenset(("yes", "y", "true", "supported", "available", "included", "✓", "√", "有", "是", "支持", "带", "可以", "具备"))
+YES_WORDS = frozenset(
+    ("yes", "y", "true", "supported", "available", "included", "✓", "√", "有", "是", "支持", "带", "可以", "具备")
+)
 NO_WORDS = frozenset(
     ("no", "n", "false", "none", "unsupported", "not supported", "not available", "not included", "n/a", "✗", "×")
     + ("无", "否", "不支持", "没有", "不带", "不可以", "不具备")

@@ -97,9 +97,7 @@ class ProductResolver:
         n = len(catalog.products)
         # a word in every name weighs nothing, a word of one name the most; category words count half
         self.unique_weight = math.log((n + 1) / 1) * 0.99
-        self.word_weight = {
-            w: math.log((n + 1) / c) * (0.5 if w in category_words else 1.0) for w, c in counts.items()
-        }
+        self.word_weight = {w: math.log((n + 1) / c) * (0.5 if w in category_words else 1.0) for w, c in counts.items()}
 
     @staticmethod
     def _name_keys(catalog: Catalog) -> dict[str, tuple[str, bool]]:

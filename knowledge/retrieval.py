@@ -112,7 +112,9 @@ class FactIndex:
             p = self.catalog.product(pid)
             parts = [*p.name.variants(), *(p.category.variants() if p.category else [])]
             parts += p.description.variants() if p.description else []
-            parts += [t for f in self.facts if f.product_id == pid and f.kind == "spec" for t in f.value.variants()][:12]
+            parts += [t for f in self.facts if f.product_id == pid and f.kind == "spec" for t in f.value.variants()][
+                :12
+            ]
             texts.append(" ".join(parts))
         vectors = self.embedder.encode(texts)
         query = self._query_vector(question)

@@ -17,8 +17,31 @@ from knowledge.text import compact
 
 # field -> header names platforms use (compared without case, spaces or punctuation)
 HEADERS: dict[str, tuple[str, ...]] = {
-    "id": ("id", "product id", "product_id", "handle", "商品编号", "商品id", "商品编码", "货号", "款号", "spu", "item id"),
-    "name": ("name", "title", "product name", "product title", "商品名称", "商品标题", "名称", "品名", "标题", "宝贝名称"),
+    "id": (
+        "id",
+        "product id",
+        "product_id",
+        "handle",
+        "商品编号",
+        "商品id",
+        "商品编码",
+        "货号",
+        "款号",
+        "spu",
+        "item id",
+    ),
+    "name": (
+        "name",
+        "title",
+        "product name",
+        "product title",
+        "商品名称",
+        "商品标题",
+        "名称",
+        "品名",
+        "标题",
+        "宝贝名称",
+    ),
     "price": ("price", "variant price", "sale price", "价格", "售价", "现价", "销售价", "一口价", "单价", "sku价格"),
     "original_price": (
         "original price",
@@ -114,7 +137,9 @@ def _options(row: SheetRow, mapping: dict[str, str]) -> dict[str, str]:
     described = _cell(row, mapping, "variant")
     if described:
         pairs = PAIR.findall(described)
-        options.update({k.strip(): v.strip() for k, v in pairs} if pairs else {"规格" if _cjk(described) else "option": described})
+        options.update(
+            {k.strip(): v.strip() for k, v in pairs} if pairs else {"规格" if _cjk(described) else "option": described}
+        )
     return options
 
 

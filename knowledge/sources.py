@@ -175,7 +175,9 @@ def read_xlsx(path: Path, name: str) -> RawCatalog:
     values = [[("" if c is None else _cell_text(c)) for c in row] for row in sheet.iter_rows(values_only=True)]
     book.close()
     if not values or not any(values[0]):
-        raise CatalogError([Problem(name, 1, "", "empty sheet: expected a header row with at least id, name and price")])
+        raise CatalogError(
+            [Problem(name, 1, "", "empty sheet: expected a header row with at least id, name and price")]
+        )
     header = [h.strip() for h in values[0]]
     rows = [
         SheetRow(i, {h: c.strip() for h, c in zip(header, cells, strict=False) if h})
@@ -199,7 +201,9 @@ def _from_sheet(header: list[str], rows: list[SheetRow], raw: RawCatalog) -> Raw
             names = ", ".join(HEADERS[needed][:4])
             raw.problems.append(Problem(raw.file, 1, "header", f"no column for the product {needed} (such as {names})"))
     if "name" not in fields and not {"name_zh", "name_en"} & fields:
-        raw.problems.append(Problem(raw.file, 1, "header", "no column for the product name (such as name, title, 商品名称)"))
+        raw.problems.append(
+            Problem(raw.file, 1, "header", "no column for the product name (such as name, title, 商品名称)")
+        )
     raw.lines[()] = 1
     raw.lines[("products",)] = 1
     for line, fld, reason in sheet.problems:

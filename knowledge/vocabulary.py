@@ -15,9 +15,11 @@ from knowledge.text import CJK, normalize
 
 # en spoken form, other en spellings | zh spoken form, other zh spellings
 _ATTRIBUTES = """
-battery life, battery, battery runtime, runtime, run time, endurance, playtime, play time, working time | 续航, 续航时间, 电池续航, 使用时间, 工作时间
+battery life, battery runtime, runtime, run time | 续航, 续航时间, 电池续航, 使用时间, 工作时间
+battery life, endurance, playtime, play time, working time | 续航, 续航时间, 电池续航, 使用时间, 工作时间
 standby time, standby | 待机时间, 待机
 battery capacity, capacity mah, mah | 电池容量
+battery, batteries, battery type | 电池, 电池类型
 charging time, charge time, time to charge, full charge | 充电时间, 充满时间
 charging, charging method, charging type, charge | 充电方式, 充电
 fast charging, quick charge, fast charge | 快充
@@ -75,7 +77,8 @@ in the box, box contents, included, accessories, what's in the box | 包装清�
 bluetooth, bluetooth version | 蓝牙, 蓝牙版本
 wifi, wi-fi, wireless network, network | 无线网络, wifi, 网络
 connectivity, connection, connect | 连接方式, 连接
-works with, compatible with, compatibility, compatible platforms, ecosystem, platforms, smart home | 兼容平台, 兼容, 适配平台, 支持平台
+works with, compatible with, compatibility | 兼容平台, 兼容, 适配平台, 支持平台
+works with, compatible platforms, ecosystem, platforms, smart home | 兼容平台, 兼容, 适配平台, 支持平台
 voice assistant, voice control | 语音助手, 语音控制
 app, app control, app support, smart app | 手机app, app, 应用
 smart control, smart features | 智能控制, 智能功能
@@ -354,13 +357,18 @@ _UNIT_HINTS = (
     (r"多重|多沉|几斤|多少克|几克|几公斤|多少公斤|how heavy|\bweigh", r"\d\s*(kg|g|克|公斤|斤|lbs?|oz)(?![a-z])"),
     (r"多快|转速|\brpm\b|how fast", r"\d\s*(rpm|转|km/h|mph|m/s)"),
     (r"多少瓦|几瓦|\bwatts?\b|how powerful", r"\d\s*(w|瓦)(?![a-z])"),
-    (r"多久|多长时间|几个?小时|几分钟|几天|how long (does|will|can|to|until|before)|how many (hours|minutes|days)",
-     r"\d\s*(h|hrs?|hours?|小时|分钟|min|mins|minutes|天|days?)(?![a-z])"),
+    (
+        r"多久|多长时间|几个?小时|几分钟|几天|how long (does|will|can|to|until|before)|how many (hours|minutes|days)",
+        r"\d\s*(h|hrs?|hours?|小时|分钟|min|mins|minutes|天|days?)(?![a-z])",
+    ),
     (r"多远|how far|多少米|几米", r"\d\s*(m|米|ft|km|公里)(?![a-z])"),
     (r"多大声|吵不吵|吵吗|安静|分贝|how loud|how quiet|\bdb\b|noisy", r"\d\s*(db|分贝)"),
     (r"多少度|温度|how hot|temperature", r"\d\s*(°|度|℃|℉)"),
     (r"毫安|\bmah\b", r"\d\s*(mah|毫安)"),
-    (r"多大|多宽|多高|多长|尺寸|how big|how wide|how tall|dimensions", r"\d\s*(cm|mm|厘米|毫米|inch|寸|\"|l|升)(?![a-z])"),
+    (
+        r"多大|多宽|多高|多长|尺寸|how big|how wide|how tall|dimensions",
+        r"\d\s*(cm|mm|厘米|毫米|inch|寸|\"|l|升)(?![a-z])",
+    ),
 )
 UNIT_HINTS = tuple((re.compile(q, re.IGNORECASE), re.compile(v, re.IGNORECASE)) for q, v in _UNIT_HINTS)
 

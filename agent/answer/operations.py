@@ -15,8 +15,7 @@ from decimal import Decimal
 
 from knowledge.catalog import Catalog, Product, Text, Variant
 from knowledge.facts import Fact, money
-from knowledge.text import compact, normalize
-from knowledge.text import CJK
+from knowledge.text import CJK, compact, normalize
 from knowledge.vocabulary import all_colour_words, colour_of, translate
 
 # the form of a question, in words any shop's viewers use
@@ -30,7 +29,9 @@ SELL_ASK = re.compile(
     r"|有没有卖|有卖.{1,12}吗|有.{1,12}卖吗|卖不卖|(你们|店里|你家).{0,4}(卖|有).{1,12}吗",
     re.IGNORECASE,
 )
-CHEAPEST = re.compile(r"cheapest|least expensive|lowest price|most affordable|最便宜|最实惠|价格最低|最低价", re.IGNORECASE)
+CHEAPEST = re.compile(
+    r"cheapest|least expensive|lowest price|most affordable|最便宜|最实惠|价格最低|最低价", re.IGNORECASE
+)
 DEAREST = re.compile(r"most expensive|dearest|priciest|highest price|最贵|价格最高|最高端", re.IGNORECASE)
 STOCK = re.compile(
     r"in stock|out of stock|sold out|how many (are )?left|any left|available (now|right now)|still available"
@@ -100,8 +101,11 @@ def read_query(question: str) -> Query | None:
 
 def asked_colour(q: str) -> str | None:
     """A colour named in a yes/no question ("does it come in purple", "有紫色的吗")."""
-    if not re.search(r"come in|comes in|available in|have (it|one|this|that|them) in|get (it|one) in|make (it|one) in"
-                     r"|in (a |the )?\w+\?*$|有没有|有.{0,6}吗|是.{0,4}吗", q):
+    if not re.search(
+        r"come in|comes in|available in|have (it|one|this|that|them) in|get (it|one) in|make (it|one) in"
+        r"|in (a |the )?\w+\?*$|有没有|有.{0,6}吗|是.{0,4}吗",
+        q,
+    ):
         return None
     words = sorted(all_colour_words(), key=len, reverse=True)
     for w in words:
@@ -114,7 +118,7 @@ def asked_colour(q: str) -> str | None:
 
 
 def price_range(catalog: Catalog, product: Product) -> Fact | None:
-    """"from 148.95 to 158.67 dollars" when its variants differ in price."""
+    """ "from 148.95 to 158.67 dollars" when its variants differ in price."""
     prices = sorted({Decimal(v.price_or(product.price)) for v in product.variants})
     if len(prices) < 2:
         return None
@@ -122,7 +126,10 @@ def price_range(catalog: Catalog, product: Product) -> Fact | None:
     name = product.name
     if len(product.variants) <= 3:  # few options: each with its price
         zh = "，".join(f"{v.name.get('zh')}{money(catalog, v.price_or(product.price), 'zh')}" for v in product.variants)
-        en = _and([f"{money(catalog, v.price_or(product.price), 'en')} for the {v.name.get('en')}" for v in product.variants], "en")
+        en = _and(
+            [f"{money(catalog, v.price_or(product.price), 'en')} for the {v.name.get('en')}" for v in product.variants],
+            "en",
+        )
         text = Text(zh=f"{name.get('zh')}：{zh}。", en=f"The {name.get('en')} costs {en}.")
         return _fact(product, "price", text)
     return Fact(
@@ -157,7 +164,7 @@ def named_variants(question: str, product: Product) -> list[Variant]:
     words = set(re.findall(r"[a-z0-9]+", normalize(question)))
     full, some = [], []
     for v in product.variants:
-        hits = [_said(o, q, words) for o in v.options.values()]
+        hits = [_said(o, q, words, question) for o in v.options.values()]
         by_name = any(len(compact(t)) >= 2 and compact(t) in q for t in (*v.name.variants(), v.id))
         if by_name or (hits and all(hits)):
             full.append(v)
@@ -166,15 +173,16 @@ def named_variants(question: str, product: Product) -> list[Variant]:
     return full or some
 
 
-def _said(value: Text, q: str, words: set[str]) -> bool:
+def _said(value: Text, q: str, words: set[str], question: str) -> bool:
     """An option value said in the question: whole, in the other language, or by its distinctive word
     ("white" for "Pearl White")."""
-    if any(len(compact(t)) >= 1 and compact(t) in q for t in _forms(value) if len(compact(t)) >= 2):
+    if any(compact(t) in q for t in _forms(value) if len(compact(t)) >= 2):
         return True
+    short = value.get("en").strip()
+    if len(short) <= 2 and short.isupper():  # a size letter ("L", "XL") stands as a capital of its own
+        return re.search(rf"(?<![A-Za-z]){re.escape(short)}(?![A-Za-z'])", question) is not None
     colour = colour_of(value.get("en")) or colour_of(value.get("zh"))
-    return colour is not None and any(
-        (compact(t) in q if CJK.search(t) else t in words) for t in colour.variants()
-    )
+    return colour is not None and any((compact(t) in q if CJK.search(t) else t in words) for t in colour.variants())
 
 
 def _forms(text: Text) -> list[str]:
@@ -191,7 +199,11 @@ def stock_fact(catalog: Catalog, product: Product, variants: list[Variant]) -> F
     if not counted:
         if product.stock is None:
             return None
-        zh = f"有货，{product.name.get('zh')}还有{product.stock}件。" if product.stock else f"没有货了，{product.name.get('zh')}已经售罄。"
+        zh = (
+            f"有货，{product.name.get('zh')}还有{product.stock}件。"
+            if product.stock
+            else f"没有货了，{product.name.get('zh')}已经售罄。"
+        )
         en = (
             f"Yes, the {product.name.get('en')} is in stock: {product.stock} left."
             if product.stock
@@ -208,7 +220,9 @@ def stock_fact(catalog: Catalog, product: Product, variants: list[Variant]) -> F
         return _fact(product, "stock", text, polarity=bool(v.stock), variant=v.id)
     in_stock = [v for v in counted if v.stock]
     if not in_stock:
-        text = Text(zh=f"没有货了，{product.name.get('zh')}都售罄了。", en=f"No, the {product.name.get('en')} is sold out.")
+        text = Text(
+            zh=f"没有货了，{product.name.get('zh')}都售罄了。", en=f"No, the {product.name.get('en')} is sold out."
+        )
         return _fact(product, "stock", text, polarity=False)
     zh_items = "、".join(f"{v.name.get('zh')}{v.stock}件" for v in in_stock[:6])
     en_items = _and([f"{v.name.get('en')} ({v.stock})" for v in in_stock[:6]], "en")
@@ -253,7 +267,7 @@ def _asks_option(q: str, name: str) -> bool:
 
 
 def has_option_fact(product: Product, colour: str) -> Fact | None:
-    """"Does it come in purple?": yes with the variant, or no with what it does come in."""
+    """ "Does it come in purple?": yes with the variant, or no with what it does come in."""
     colour_names = [n for n in product.option_names() if COLOUR_OPTION.search(n)]
     values = [v for n in colour_names for v in product.option_values(n)]
     if not values:
@@ -262,7 +276,11 @@ def has_option_fact(product: Product, colour: str) -> Fact | None:
         return None
     asked = translate(colour, "colour")
     asked_forms = {compact(t) for t in ((asked.variants() if asked else []) + [colour])}
-    match = [v for v in values if asked_forms & {compact(t) for t in _forms(v)} or any(a in compact(v.get("en")) for a in asked_forms)]
+    match = [
+        v
+        for v in values
+        if asked_forms & {compact(t) for t in _forms(v)} or any(a in compact(v.get("en")) for a in asked_forms)
+    ]
     listing_zh = _and([v.get("zh") for v in values], "zh")
     listing_en = _and([v.get("en") for v in values], "en")
     name = product.name
@@ -327,7 +345,7 @@ def extreme_product(catalog: Catalog, products: list[Product], cheapest: bool, q
 
 
 def asks_own_option(question: str, product: Product | None) -> Query | None:
-    """"What switches can I get on the K75?": a wh-question naming one of the product's option names."""
+    """ "What switches can I get on the K75?": a wh-question naming one of the product's option names."""
     if product is None or not product.variants:
         return None
     q = normalize(question)
@@ -396,7 +414,11 @@ def _fact(product: Product, key: str, text: Text, polarity: bool | None = None, 
 def _and(items: list[str], lang: str) -> str:
     items = [i for i in items if i]
     if len(items) > 5:
-        return ("、".join(items[:4]) + f"等{len(items)}种") if lang == "zh" else (", ".join(items[:4]) + f" and {len(items) - 4} more")
+        return (
+            ("、".join(items[:4]) + f"等{len(items)}种")
+            if lang == "zh"
+            else (", ".join(items[:4]) + f" and {len(items) - 4} more")
+        )
     if lang == "zh":
         return "、".join(items)
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]

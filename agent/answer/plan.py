@@ -122,7 +122,9 @@ class Planner:
             return None
         return Plan(question, lang, "answered", "spec", (pid,), (ranked[0].fact,), aspect="meaning")
 
-    def _query(self, question: str, lang: str, query: ops.Query, resolution: Resolution, hits: list[AspectHit]) -> Plan | None:
+    def _query(
+        self, question: str, lang: str, query: ops.Query, resolution: Resolution, hits: list[AspectHit]
+    ) -> Plan | None:
         """A question that is a catalog query (cheapest, stock, options, the store...), when it is one."""
         catalog = self.kb.catalog
         ids = resolution.product_ids or resolution.candidates
@@ -177,7 +179,9 @@ class Planner:
         ranked = self.kb.index.rank_products(question, [p.id for p in pool])
         best = self.kb.catalog.product(ranked[0])
         facts = self.kb.facts_of(best.id)
-        fitting = [s.fact for s in self.kb.index.search(question, [f for f in facts if f.kind in ("spec", "description")], k=1)]
+        fitting = [
+            s.fact for s in self.kb.index.search(question, [f for f in facts if f.kind in ("spec", "description")], k=1)
+        ]
         price = ops.price_range(self.kb.catalog, best) or next(f for f in facts if f.kind == "price")
         return Plan(question, lang, "answered", "recommend", (best.id,), (*fitting, price), aspect="recommend")
 

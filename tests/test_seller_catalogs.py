@@ -1,0 +1,153 @@
+"""Catalogs as sellers write them: their own keys and values, spreadsheet exports, variants with options.
+
+Each test loads a small catalog in a style unlike the sample's and asks what a viewer would, with
+real embeddings and catalog sentences (no LLM).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from agent.answer.engine import AnswerEngine
+from agent.cli import main
+from knowledge.base import KnowledgeBase
+from knowledge.embedding import UniversalSentenceEncoder
+from knowledge.loader import load_catalog
+
+CHINESE_EXPORT = """商品编号,商品名称,价格,类目,续航,防水等级,重量
+A100,极光运动手环A1,199,运动手环,14天,5ATM,25克
+A200,极光智能手表W3,899,智能手表,7天,IP68,45克
+A300,极光充电宝P5,129,移动电源,,,180克
+"""
+
+SHOPIFY_EXPORT = """Handle,Title,Body (HTML),Vendor,Type,Tags,Option1 Name,Option1 Value,Option2 Name,Option2 Value,\
+Variant SKU,Variant Price,Variant Compare At Price,Variant Inventory Qty,Image Src
+trail-tee,Trail Tee,<p>A light running tee.</p>,Ridge,T-Shirts,"tee, run",Color,Black,Size,M,TT-BK-M,24.00,,5,http://x/1.jpg
+trail-tee,,,,,,Color,Black,Size,L,TT-BK-L,24.00,,0,
+trail-tee,,,,,,Color,Red,Size,M,TT-RD-M,27.50,,3,
+trail-tee,,,,,,Color,Blue,Size,M,TT-BL-M,29.00,,8,
+trail-tee,,,,,,Color,Blue,Size,L,TT-BL-L,29.00,,2,
+camp-mug,Camp Mug,<b>Steel</b> mug,Ridge,Kitchen,,Title,Default Title,,,CM-1,12.00,15.00,40,
+"""
+
+HOME_STORE = """{
+  "store": {"name": "Nest & Co", "currency": "USD",
+            "policies": {"returns": "30-day returns on unused items."}},
+  "products": [
+    {"id": "vac-s7", "name": "Robot Vacuum S7", "category": "Robot Vacuums", "price": 399,
+     "specs": {"suction": "5000 Pa", "dustbin": "450 ml", "night_vision": "no",
+               "works_with": "Mi Home, Alexa", "battery": "none (plug-in only)", "self_empty": "yes"}},
+    {"id": "lock-l9", "name": {"zh": "智能门锁L9", "en": "Smart Lock L9"}, "category": "Smart Locks", "price": 1299,
+     "specs": {"开锁方式": "指纹、密码、NFC", "是否支持远程开锁": "支持"}},
+    {"id": "bell-d3", "name": "Video Doorbell D3", "category": "Video Doorbells", "price": 129,
+     "specs": {"field_of_view": "160°"}},
+    {"id": "bell-d1", "name": "Video Doorbell D1 Lite", "category": "Video Doorbells", "price": 59.99,
+     "specs": {"field_of_view": "140°"}}
+  ]
+}
+"""
+
+
+def write(tmp_path: Path, name: str, text: str) -> Path:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="module")
+def embedder() -> UniversalSentenceEncoder:
+    return UniversalSentenceEncoder(threads=1)
+
+
+def engine_for(path: Path, embedder: UniversalSentenceEncoder) -> AnswerEngine:
+    return AnswerEngine(KnowledgeBase(load_catalog(path), embedder))
+
+
+def test_a_chinese_platform_export_loads_by_the_meaning_of_its_headers(tmp_path: Path) -> None:
+    catalog = load_catalog(write(tmp_path, "shop.csv", CHINESE_EXPORT))
+    assert [p.id for p in catalog.products] == ["A100", "A200", "A300"]
+    band = catalog.product("A100")
+    assert band.price == "199" and band.category is not None and band.category.en == "fitness band"
+    assert band.specs["续航"].get("zh") == "14天"
+    assert catalog.spec_label("续航").en == "battery life"
+    assert "防水等级" not in catalog.product("A300").specs  # an empty cell says nothing
+
+
+def test_a_shopify_export_becomes_products_with_variants(tmp_path: Path) -> None:
+    catalog = load_catalog(write(tmp_path, "export.csv", SHOPIFY_EXPORT))
+    tee = catalog.product("trail-tee")
+    assert tee.price == "24" and len(tee.variants) == 5
+    assert tee.option_names() == ["Color", "Size"]
+    assert [v.get("en") for v in tee.option_values("Color")] == ["Black", "Red", "Blue"]
+    assert tee.variants[1].stock == 0 and tee.variants[2].price == "27.5"
+    assert tee.description is not None and tee.description.get("en") == "A light running tee."
+    assert "Image Src" not in tee.specs and "Tags" not in tee.specs
+    mug = catalog.product("camp-mug")
+    assert mug.original_price == "15" and mug.category is not None
+
+
+def test_an_xlsx_workbook_reads_like_its_csv(tmp_path: Path) -> None:
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    for line in CHINESE_EXPORT.strip().splitlines():
+        sheet.append([int(c) if c.isdigit() else (c or None) for c in line.split(",")])
+    path = tmp_path / "shop.xlsx"
+    book.save(path)
+    catalog = load_catalog(path)
+    assert [p.id for p in catalog.products] == ["A100", "A200", "A300"]
+    assert catalog.product("A200").specs["防水等级"].get("en") == "IP68"
+
+
+def test_catalog_check_shows_how_a_sheet_was_read(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["catalog", "check", str(write(tmp_path, "shop.csv", CHINESE_EXPORT))]) == 0
+    out = capsys.readouterr().out
+    assert "商品编号 -> id" in out and "价格 -> price" in out and "续航 -> spec" in out
+    assert "续航 -> 续航 / battery life" in out
+
+
+def test_english_keys_with_yes_and_none_values(tmp_path: Path, embedder: UniversalSentenceEncoder) -> None:
+    engine = engine_for(write(tmp_path, "home.json", HOME_STORE), embedder)
+    assert engine.knowledge.catalog.product("vac-s7").specs["self_empty"] is True
+    answer = engine.answer("does the S7 have night vision?")
+    assert answer.plan.status == "answered" and answer.text.startswith("No")
+    zh = engine.answer("S7能自动集尘吗?")
+    assert zh.plan.status == "answered" and "self" not in zh.text.lower()  # no English key read in Chinese
+    bin_ = engine.answer("how big is the dustbin on the S7?")
+    assert "450 ml" in bin_.text
+    battery = engine.answer("Does the S7 run on a battery?")
+    assert battery.text.startswith("No")
+
+
+def test_products_by_partial_names_and_categories_in_either_language(
+    tmp_path: Path, embedder: UniversalSentenceEncoder
+) -> None:
+    engine = engine_for(write(tmp_path, "home.json", HOME_STORE), embedder)
+    assert engine.answer("智能门锁多少钱?").plan.product_ids == ("lock-l9",)
+    assert engine.answer("How much is the robot vacuum?").plan.product_ids == ("vac-s7",)
+    cheapest = engine.answer("cheapest doorbell you have?")
+    assert "D1 Lite" in cheapest.text and "59.99" in cheapest.text
+    store = engine.answer("what do you sell?")
+    assert store.plan.status == "answered" and "Smart Locks" in store.text
+    drones = engine.answer("do you sell drones?")
+    assert drones.plan.status == "answered" and drones.text.startswith("No")
+    assert engine.answer("门铃有哪些?").plan.status != "declined"  # a product question is never off-topic
+
+
+def test_questions_about_options_stock_and_price_ranges(tmp_path: Path, embedder: UniversalSentenceEncoder) -> None:
+    engine = engine_for(write(tmp_path, "export.csv", SHOPIFY_EXPORT), embedder)
+    price = engine.answer("How much is the Trail Tee?")
+    assert "24" in price.text and "29" in price.text and "Black / M" not in price.text  # a range, not rows
+    colours = engine.answer("what colors does the trail tee come in?")
+    assert all(c in colours.text for c in ("Black", "Red", "Blue"))
+    purple = engine.answer("does the trail tee come in purple?")
+    assert purple.text.startswith("No") and "Blue" in purple.text
+    black = engine.answer("is the black trail tee in size L in stock?")
+    assert black.text.startswith("No") and "sold out" in black.text
+    cheapest_blue = engine.answer("cheapest blue trail tee?")
+    assert "29" in cheapest_blue.text and "Blue" in cheapest_blue.text
+    zh = engine.answer("Trail Tee红色的还有货吗?")
+    assert zh.text.startswith("有货") and "3" in zh.text
