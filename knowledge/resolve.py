@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from knowledge.aspects import ASPECTS
 from knowledge.catalog import Catalog, Product
-from knowledge.text import compact, normalize, tokens
+from knowledge.text import EN_STOPWORDS, ZH_STOPWORDS, compact, normalize, tokens
 from knowledge.vocabulary import category_terms
 
 # category words too broad to pick products by ("smart" of "Smart Locks")
@@ -57,6 +57,11 @@ REFERENCE = re.compile(
     r"|它|这款|这个|那款|那个|这台|那台|这只|该款",
     re.IGNORECASE,
 )
+
+
+def _stopword(word: str) -> bool:
+    """"for" in "Case for iPhone", "的" in a Chinese name: never a name on its own."""
+    return word.lower() in EN_STOPWORDS or word in ZH_STOPWORDS
 
 
 def _root(word: str) -> str:
@@ -110,7 +115,7 @@ class ProductResolver:
             words = [w for n in p.name.variants() for w in re.split(r"[\s\-_/]+", n)]
             # the Latin/digit parts of a Chinese name ("智能手环X2" -> "X2") are model codes
             words += [w for n in p.name.variants() for w in re.findall(r"[A-Za-z0-9]+", n)]
-            names += [(_key(w), True) for w in words if _key(w) not in feature_words]
+            names += [(_key(w), True) for w in words if _key(w) not in feature_words and not _stopword(w)]
             for key, single in names:
                 if len(key) >= 2 and not key.isdigit() and key not in category_words:
                     owners.setdefault((key, single), set()).add(p.id)

@@ -197,7 +197,7 @@ hoodie, sweatshirt | 卫衣
 jeans | 牛仔裤
 pants, trousers | 裤子
 jacket, rain jacket | 外套, 夹克, 雨衣
-sneakers, shoes, running shoes, footwear, trainers | 运动鞋, 鞋子, 鞋
+sneakers, shoes, running shoes, footwear, trainers | 运动鞋, 鞋子, 跑鞋, 鞋
 boots, hiking boots | 靴子, 登山鞋
 backpack, bag | 背包, 双肩包, 包
 cap, hat | 帽子, 棒球帽
@@ -306,7 +306,10 @@ def category_terms(category: str) -> set[str]:
     """Every word the vocabulary knows for a category, in both languages ("Video Doorbells" -> doorbell,
     video doorbell, 门铃, 可视门铃), plus the category's own words in the singular."""
     words = _words(category)
-    terms = {words, *(re.sub(r"(?<=[a-z])s\b", "", words).split() if not CJK.search(words) else [])}
+    # the head noun stands for the category ("doorbell" of "Video Doorbells"); a modifier ("robot",
+    # "video") does not
+    head = re.sub(r"(?<=[a-z])s$", "", words.split()[-1]) if words and not CJK.search(words) else ""
+    terms = {words, head}
     found = _lookup(category, ("categories",)) or _head_category(category)
     if found is not None:
         for en, zh in CATEGORIES:
@@ -365,6 +368,10 @@ _UNIT_HINTS = (
     (r"多大声|吵不吵|吵吗|安静|分贝|how loud|how quiet|\bdb\b|noisy", r"\d\s*(db|分贝)"),
     (r"多少度|温度|how hot|temperature", r"\d\s*(°|度|℃|℉)"),
     (r"毫安|\bmah\b", r"\d\s*(mah|毫安)"),
+    (r"wider|视角|多广|视野|field of view|how wide", r"\d\s*°"),
+    (r"thick|厚", r"\d\s*(gsm|g/m|oz|mm|毫米)"),
+    (r"亮|bright|流明|lumens?", r"\d\s*(lm|lumens?|流明)"),
+    (r"出多少水|流速|flow|per minute|一分钟", r"\d\s*(l/min|升/分|ml/min|毫升/分)"),
     (
         r"多大|多宽|多高|多长|尺寸|how big|how wide|how tall|dimensions",
         r"\d\s*(cm|mm|厘米|毫米|inch|寸|\"|l|升)(?![a-z])",

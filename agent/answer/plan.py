@@ -37,6 +37,8 @@ FAQ_MATCH = 0.55
 POLICY_MATCH = 0.5
 # a spec matched by the meaning of its label alone, and its lead over the next
 MEANING_MATCH = 0.3
+# aspects a generic measure word reads as ("多大", "how big"): the measure asked for decides instead
+MEASURE_ASPECTS = frozenset({"size", "weight", "power"})
 MEANING_MARGIN = 0.08
 # a model name the catalog does not know, next to a category word: "SmartWatch Ultra", "手表Ultra"
 CATEGORY_WORDS = frozenset(compact(w) for g in CATEGORY_GROUPS for w in g)
@@ -64,6 +66,12 @@ class Planner:
         self._aspect_words = {compact(t) for a in ASPECTS for t in a.terms}
         # words of the catalog's own names ("Smart" in "Smart Plug P1") are never an unknown model
         self._name_words = {w.lower() for n in names for w in re.findall(r"[A-Za-z0-9]+", n)}
+        self._shop_words = {
+            t
+            for p in knowledge.catalog.products
+            for text in (*p.name.variants(), *p.aliases, *(p.category.variants() if p.category else []))
+            for t in tokens(text)
+        }
 
     def plan(self, question: str, on_stage: str | None = None) -> Plan:
         lang = detect_language(question)
@@ -90,7 +98,7 @@ class Planner:
         if not products:
             if primary and any(_is_policy(h) for h in hits):
                 return self._policy(question, lang, next(h for h in hits if _is_policy(h)))
-            policy = self._policy_by_meaning(question, lang) if not hits else None
+            policy = self._policy_by_meaning(question, lang)
             if policy is not None:
                 return policy
             if not hits and not self._about_catalog(question):
@@ -100,27 +108,30 @@ class Planner:
         plan = self._products(question, lang, products, hits, resolution.how)
         # a concrete aspect asked and missing ("charging time") stays unknown; only words the lexicon
         # does not know are read by meaning
-        if plan.status == "unknown" and len(products) == 1 and not hits:
-            return self._by_meaning(question, lang, products[0]) or plan
+        measured = bool(measure_units(question)) and all(h.aspect.name in MEASURE_ASPECTS for h in hits)
+        if plan.status == "unknown" and (not hits or measured):
+            found = [self._meaning_fact(question, pid) for pid in products]
+            if found and all(found):
+                facts = tuple(f for f in found if f is not None)
+                reason = "compare" if len(facts) > 1 else "spec"
+                return Plan(question, lang, "answered", reason, products, facts, aspect="meaning")
         return plan
 
-    def _by_meaning(self, question: str, lang: str, pid: str) -> Plan | None:
+    def _meaning_fact(self, question: str, pid: str) -> Fact | None:
         """The spec asked about in the viewer's own words: a value in the measure asked for ("几升" -> 4L),
         else a label close enough in meaning, clearly ahead of the next."""
-        specs = [f for f in self.kb.facts_of(pid) if f.kind == "spec" and f.variant is None]
+        specs = [f for f in self._candidate_facts(question, pid) if f.kind == "spec"]
         units = measure_units(question)
         if units:
             fitting = [f for f in specs if any(u.search(" ".join(f.value.variants())) for u in units)]
-            if not fitting:
-                return None
             ranked = self.kb.index.search(question, fitting, k=1)
-            return Plan(question, lang, "answered", "spec", (pid,), (ranked[0].fact,), aspect="measure")
+            return ranked[0].fact if ranked else None
         ranked = self.kb.index.search(question, specs, k=2)
         if not ranked or ranked[0].semantic < MEANING_MATCH:
             return None
         if len(ranked) > 1 and ranked[0].semantic - ranked[1].semantic < MEANING_MARGIN:
             return None
-        return Plan(question, lang, "answered", "spec", (pid,), (ranked[0].fact,), aspect="meaning")
+        return ranked[0].fact
 
     def _query(
         self, question: str, lang: str, query: ops.Query, resolution: Resolution, hits: list[AspectHit]
@@ -154,6 +165,8 @@ class Planner:
         elif single is not None and op == "overview":
             return self._overview(question, lang, single)
         elif op == "recommend" and not (resolution.how == "name" and len(products) > 1):
+            if not products and not query.value and not hits and not self._about_catalog(question):
+                return None  # "recommend a hotpot place": nothing the shop sells
             return self._recommend(question, lang, query, products or list(catalog.products))
         if fact is None:
             return None
@@ -186,8 +199,8 @@ class Planner:
         return Plan(question, lang, "answered", "recommend", (best.id,), (*fitting, price), aspect="recommend")
 
     def _about_catalog(self, question: str) -> bool:
-        """Whether the question uses any word of the catalog (a product, a category, a spec, a value)."""
-        return any(t in self.kb.index.bm25.idf for t in tokens(question))
+        """Whether the question names anything the shop has: a word of a product's name or category."""
+        return any(t in self._shop_words for t in tokens(question))
 
     def _policy_by_meaning(self, question: str, lang: str) -> Plan | None:
         """A store policy asked in words of the viewer's own ("how long do I have to send it back?")."""
