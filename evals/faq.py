@@ -159,6 +159,7 @@ def catalog_numbers(catalog: Catalog, product_ids: tuple[str, ...]) -> set[str]:
         texts += [t for v in p.specs.values() if not isinstance(v, bool) for t in v.variants()]
         texts += [t for f in p.faq for t in (*f.q.variants(), *f.a.variants())]
         texts += [str(p.stock) if p.stock is not None else ""]
+        texts += p.description.variants() if p.description else []
         for v in p.variants:
             texts += [*v.name.variants(), v.price or "", v.id, str(v.stock) if v.stock is not None else ""]
             texts += [t for o in v.options.values() for t in o.variants()]

@@ -166,7 +166,7 @@ def answers(aspect: Aspect, fact: Fact) -> bool:
             return True
     if all(k.startswith("kind:") for k in aspect.keys):
         return False  # price, variants, policies are facts of their own kind, never a spec that mentions them
-    if fact.kind in ("spec", "faq"):
+    if fact.kind in ("spec", "faq", "detail"):
         # a spec's value counts too ("45 dB" answers a question about decibels); an FAQ's answer does not
         words = [*fact.label.variants(), *(fact.value.variants() if fact.kind == "spec" else [])]
         label = compact(" ".join(words))

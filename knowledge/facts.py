@@ -140,6 +140,7 @@ def product_facts(catalog: Catalog, product: Product) -> list[Fact]:
             )
         )
     if product.description:
+        facts += _details(product)
         facts.append(
             Fact(
                 id=f"{pid}/description",
@@ -241,6 +242,39 @@ def _variants_fact(catalog: Catalog, product: Product) -> Fact:
             en=f"The {name.get('en')} comes in {en}.",
         ),
     )
+
+
+SENTENCE = re.compile(r"[^.!?。！？;；]+[.!?。！？;；]?")
+
+
+def _details(product: Product) -> list[Fact]:
+    """Each sentence of a longer description, so a question about one point of it finds that point."""
+    assert product.description is not None
+    out: list[Fact] = []
+    for lang in ("zh", "en"):
+        if not product.description.has(lang) or (lang == "zh" and product.description.zh == product.description.en):
+            continue
+        sentences = [m.group(0).strip() for m in SENTENCE.finditer(product.description.get(lang))]
+        sentences = [t for t in sentences if len(t) > 3]
+        if len(sentences) < 2:
+            continue
+        for i, sentence in enumerate(sentences):
+            other = "en" if lang == "zh" else "zh"
+            bilingual = product.description.has(other) and product.description.zh != product.description.en
+            text = Text(**{lang: sentence}) if bilingual else Text.same(sentence)
+            out.append(
+                Fact(
+                    id=f"{product.id}/detail/{lang}/{i}",
+                    kind="detail",
+                    product_id=product.id,
+                    key=f"detail{i}",
+                    label=text,
+                    value=text,
+                    statement=text,
+                    polarity=value_polarity(text),
+                )
+            )
+    return out
 
 
 def policy_facts(catalog: Catalog) -> list[Fact]:

@@ -149,6 +149,9 @@ class ProductResolver:
                 return Resolution((in_category[0],), "category")
             if stage in in_category:
                 return Resolution((stage,), "stage")
+            narrowed = [p for p in self.partly_named(question) if p in in_category]
+            if len(narrowed) == 1:  # "the 65w charger" of two chargers
+                return Resolution((narrowed[0],), "name")
             return Resolution((), "ambiguous", tuple(in_category))
         partial = () if stage and refers_back(question) else self.partly_named(question)
         if len(partial) == 1 or (partial and stage not in partial):

@@ -156,8 +156,14 @@ def _product(pid: str, group: list[SheetRow], sheet: Sheet) -> dict[str, Any]:
         langs = {lang: _cell(first, mapping, f"{name}_{lang}") for lang in ("zh", "en")}
         if any(langs.values()):
             product[name] = {k: v for k, v in langs.items() if v}
+        elif value and name == "description":
+            text, pairs = _body(value)
+            if text:
+                product["description"] = text
+            if pairs:
+                product["faq"] = [{"q": q, "a": a} for q, a in pairs]
         elif value:
-            product[name] = _strip_html(value) if name == "description" else value
+            product[name] = value
     aliases = _cell(first, mapping, "aliases")
     if aliases:
         product["aliases"] = [a.strip() for a in re.split(r"[|;；]", aliases) if a.strip()]
@@ -254,5 +260,17 @@ def _number(text: str) -> float | None:
         return None
 
 
-def _strip_html(text: str) -> str:
-    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", text)).strip()
+QA = re.compile(r"(?:^|\s)(?:Q|问)\s*[:：]\s*(.+?)\s+(?:A|答)\s*[:：]\s*(.+?)(?=\s+(?:Q|问)\s*[:：]|$)", re.DOTALL)
+
+
+def _body(html: str) -> tuple[str, list[tuple[str, str]]]:
+    """A listing's HTML body as plain sentences (each bullet one), and the Q/A pairs written in it."""
+    text = re.sub(r"(?i)</(li|p|h\d|div)>|<br\s*/?>", "\n", html)
+    text = re.sub(r"<[^>]+>", " ", text)
+    text = text.replace("&quot;", '"').replace("&amp;", "&").replace("&nbsp;", " ").replace("&#39;", "'")
+    lines = [re.sub(r"\s+", " ", line).strip() for line in text.split("\n")]
+    joined = " ".join(line if re.search(r"[.!?。！？]$", line) else line + "." for line in lines if line)
+    pairs = [(q.strip(), a.strip()) for q, a in QA.findall(joined)]
+    if pairs:
+        joined = QA.sub(" ", joined).strip()
+    return joined, pairs

@@ -35,7 +35,7 @@ CHEAPEST = re.compile(
 DEAREST = re.compile(r"most expensive|dearest|priciest|highest price|最贵|价格最高|最高端", re.IGNORECASE)
 STOCK = re.compile(
     r"in stock|out of stock|sold out|how many (are )?left|any left|available (now|right now)|still available"
-    r"|\bleft\W*$|有货|有现货|缺货|库存|还剩|剩几|卖完|售罄|还有吗|还有几",
+    r"|\bleft\W*$|\bavailable\W*$|有货|有现货|缺货|库存|还剩|剩几|卖完|售罄|还有吗|还有几",
     re.IGNORECASE,
 )
 OPTIONS = re.compile(
@@ -159,30 +159,41 @@ def variant_label(product: Product, variant: Variant, lang: str) -> str:
 
 
 def named_variants(question: str, product: Product) -> list[Variant]:
-    """The variants the question names: all their option values said (else some), or their name."""
+    """The variants the question names: all their option values said (else some), or their name; of
+    several, those it names most exactly ("16 pro max" over "16 pro")."""
     q = compact(question)
     words = set(re.findall(r"[a-z0-9]+", normalize(question)))
-    full, some = [], []
+    own = set(re.findall(r"[a-z0-9]+", normalize(" ".join(product.name.variants()))))
+    full: list[tuple[int, Variant]] = []
+    some: list[tuple[int, Variant]] = []
     for v in product.variants:
-        hits = [_said(o, q, words, question) for o in v.options.values()]
+        hits = [_said(o, q, words, question, own) for o in v.options.values()]
         by_name = any(len(compact(t)) >= 2 and compact(t) in q for t in (*v.name.variants(), v.id))
+        score = sum(hits) + (100 if by_name else 0)
         if by_name or (hits and all(hits)):
-            full.append(v)
+            full.append((score, v))
         elif any(hits):
-            some.append(v)
-    return full or some
+            some.append((score, v))
+    pool = full or some
+    best = max((score for score, _ in pool), default=0)
+    return [v for score, v in pool if score == best]
 
 
-def _said(value: Text, q: str, words: set[str], question: str) -> bool:
-    """An option value said in the question: whole, in the other language, or by its distinctive word
-    ("white" for "Pearl White")."""
+def _said(value: Text, q: str, words: set[str], question: str, own: set[str]) -> int:
+    """How exactly an option value is said in the question (0: not at all): whole, in the other
+    language, by its distinctive words ("16 pro max" for "iPhone 16 Pro Max" on an iPhone case), or by
+    its colour ("white" for "Pearl White")."""
     if any(compact(t) in q for t in _forms(value) if len(compact(t)) >= 2):
-        return True
+        return 1 + len(compact(value.get("en")))
     short = value.get("en").strip()
     if len(short) <= 2 and short.isupper():  # a size letter ("L", "XL") stands as a capital of its own
-        return re.search(rf"(?<![A-Za-z]){re.escape(short)}(?![A-Za-z'])", question) is not None
+        return int(re.search(rf"(?<![A-Za-z]){re.escape(short)}(?![A-Za-z'])", question) is not None)
+    distinct = [w for w in re.findall(r"[a-z0-9]+", normalize(value.get("en"))) if w not in own]
+    if len(distinct) > 1 and all(w in words for w in distinct):
+        return 1 + sum(len(w) for w in distinct)
     colour = colour_of(value.get("en")) or colour_of(value.get("zh"))
-    return colour is not None and any((compact(t) in q if CJK.search(t) else t in words) for t in colour.variants())
+    said = colour is not None and any((compact(t) in q if CJK.search(t) else t in words) for t in colour.variants())
+    return int(said)
 
 
 def _forms(text: Text) -> list[str]:

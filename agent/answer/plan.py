@@ -21,7 +21,7 @@ from knowledge.catalog import Product
 from knowledge.facts import Fact
 from knowledge.resolve import CATEGORY_GROUPS, Resolution
 from knowledge.text import compact, detect_language, normalize, tokens
-from knowledge.vocabulary import measure_units
+from knowledge.vocabulary import category_terms, measure_units
 
 Status = Literal["answered", "unknown", "declined"]
 
@@ -62,6 +62,13 @@ class Planner:
     def __init__(self, knowledge: KnowledgeBase):
         self.kb = knowledge
         names = {normalize(n) for p in knowledge.catalog.products for n in (*p.name.variants(), *p.aliases)}
+        # a category word ("charger") names what is asked about, not an aspect of it ("charging")
+        names |= {
+            normalize(t)
+            for p in knowledge.catalog.products
+            for c in (p.category.variants() if p.category else [])
+            for t in category_terms(c)
+        } - {normalize(t) for a in ASPECTS if a.strict or any(k.startswith("kind:") for k in a.keys) for t in a.terms}
         self._names = sorted((n for n in names if len(n) >= 3), key=len, reverse=True)
         self._aspect_words = {compact(t) for a in ASPECTS for t in a.terms}
         # words of the catalog's own names ("Smart" in "Smart Plug P1") are never an unknown model
@@ -80,7 +87,7 @@ class Planner:
             return Plan(question, lang, "declined", decline.reason)
         hits = detect(self._without_names(question))
         primary = hits[0] if hits else None
-        resolution = self.kb.resolver.resolve(question, on_stage)
+        resolution = self._by_variant(question, self.kb.resolver.resolve(question, on_stage))
         query = ops.read_query(question) or ops.asks_own_option(question, self._single(resolution))
         if query is not None:
             queried = self._query(question, lang, query, resolution, hits)
@@ -120,7 +127,7 @@ class Planner:
     def _meaning_fact(self, question: str, pid: str) -> Fact | None:
         """The spec asked about in the viewer's own words: a value in the measure asked for ("几升" -> 4L),
         else a label close enough in meaning, clearly ahead of the next."""
-        specs = [f for f in self._candidate_facts(question, pid) if f.kind == "spec"]
+        specs = [f for f in self._candidate_facts(question, pid) if f.kind in ("spec", "detail")]
         units = measure_units(question)
         if units:
             fitting = [f for f in specs if any(u.search(" ".join(f.value.variants())) for u in units)]
@@ -172,6 +179,16 @@ class Planner:
             return None
         pids = (fact.product_id,) if fact.product_id else ()
         return Plan(question, lang, "answered", op, pids, (fact,), aspect=op)
+
+    def _by_variant(self, question: str, resolution: Resolution) -> Resolution:
+        """Of several products the question may mean, the one whose option it names ("the lavender power bank")."""
+        if resolution.how != "ambiguous":
+            return resolution
+        catalog = self.kb.catalog
+        named = tuple(p for p in resolution.candidates if ops.named_variants(question, catalog.product(p)))
+        if len(named) == 1:
+            return Resolution(named, "name")
+        return resolution
 
     def _single(self, resolution: Resolution) -> Product | None:
         ids = resolution.product_ids
@@ -330,7 +347,7 @@ class Planner:
             ranked = [s.fact for s in self.kb.index.search(question, matching)]
             # the catalog's own spec first; an FAQ only when it matched on its own question
             # and the product itself before its variants (a named variant was already narrowed to)
-            ranked.sort(key=lambda f: (f.kind == "faq", f.variant is not None))
+            ranked.sort(key=lambda f: (f.kind == "faq", f.kind == "detail", f.variant is not None))
             return _with_variant_twins(ranked[:2], matching)
         # an FAQ answers only through its own question (_faq_match): its "yes"/"no" belongs to that question
         ranked_scores = self.kb.index.search(question, [f for f in facts if f.kind == "spec"], k=1)
