@@ -37,6 +37,7 @@ from websockets.sync.client import connect
 
 from agent.audio import RATE, to_pcm16
 from agent.host import Host, HostOptions
+from agent.rtc.client import room_socket_url
 from agent.rtc.routes import RoomOptions
 from agent.server import create_app
 
@@ -337,3 +338,34 @@ def test_the_pcm_socket_survives_random_frames_and_still_answers(site: tuple[str
             assert time.monotonic() < deadline, "no answer after the fuzzed frames"
             message = ws.recv(timeout=60)
             audio += len(message) // 2 if isinstance(message, bytes) else 0
+
+
+def test_clients_that_vanish_mid_handshake_leave_no_traceback(site: tuple[str, Any, Path]) -> None:
+    """Connections closed at once, refused or admitted, on every socket; the room still answers."""
+    import socket
+
+    url = site[0]
+    port = int(url.rsplit(":", 1)[1])
+    targets = [
+        room_socket_url(url, "live", "bad-token"),
+        room_socket_url(url, "live", mint(site, "viewer")),
+        pcm_url(url),
+        pcm_url(url, token=ADMIN),
+        pcm_url(url, token=ADMIN, sample_rate="7"),
+    ]
+    for i in range(30):
+        target = targets[i % len(targets)]
+        if i % 3 == 0:  # a raw upgrade request, then gone before the reply
+            path = target.split(str(port), 1)[1]
+            with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+                upgrade = "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"
+                key = "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                s.sendall(f"GET {path} HTTP/1.1\r\nHost: x\r\n{upgrade}{key}\r\n".encode())
+        else:
+            ws = connect(target, open_timeout=20)
+            ws.close()
+    observer = Observer(site)
+    try:
+        observer.still_answered()
+    finally:
+        observer.close()
