@@ -603,3 +603,19 @@ def test_a_viewer_who_leaves_leaves_no_relayed_copy_behind(site: tuple[str, Any]
 
     before, during, after = asyncio.run(run())
     assert during == before + 1 and after == before
+
+
+def test_open_pcm_is_refused_off_loopback() -> None:
+    import subprocess
+    import sys
+
+    command = [sys.executable, "-m", "agent.cli", "serve", "--open-pcm", "--host", "0.0.0.0", "--no-voice"]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2 and "only on a loopback --host" in done.stderr
+
+
+def test_pcm_is_open_without_a_token_only_when_asked(host: Host) -> None:
+    app = create_app(host, ADMIN, watch_interval=None, voice=FakeVoice(), open_pcm=True)  # type: ignore[arg-type]
+    with serving_app(app) as url, connect(pcm_url(url), open_timeout=20) as ws:
+        ws.send(b"\x01")
+        assert "even number of bytes" in json.loads(ws.recv(timeout=20))["error"]
