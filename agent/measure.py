@@ -46,6 +46,13 @@ def add_bench_parsers(sub: Any, host_arguments: Callable[[Any], None], voice_arg
     bench.add_argument("--quiet", action="store_true", help="no progress line")
     bench.set_defaults(run=cmd_bench)
 
+    scale = sub.add_parser("bench-catalog", help="a generated large catalog: load time and planning time")
+    scale.add_argument("--products", type=int, default=2000)
+    scale.add_argument("--variants", type=int, default=10, help="variants per product")
+    scale.add_argument("--questions", type=int, default=300)
+    scale.add_argument("--out", type=Path, default=Path("reports/bench-catalog"))
+    scale.set_defaults(run=cmd_bench_catalog)
+
     room_bench = sub.add_parser(
         "bench-room", help="voice-to-voice at the listener: a headless Chromium asks aloud in the live room"
     )
@@ -54,6 +61,24 @@ def add_bench_parsers(sub: Any, host_arguments: Callable[[Any], None], voice_arg
     room_bench.add_argument("--barge-ins", type=int, default=10, help="interruptions (default 10)")
     room_bench.add_argument("--out", type=Path, default=Path("reports/bench-room"))
     room_bench.set_defaults(run=cmd_bench_room)
+
+
+def cmd_bench_catalog(args: argparse.Namespace) -> int:
+    from evals import catalog_scale
+
+    csv_path, json_path = catalog_scale.generate(args.out / "catalog", args.products, args.variants)
+    results = [catalog_scale.measure(path, args.questions) for path in (csv_path, json_path)]
+    (args.out / "report.json").write_text(json.dumps(results, indent=2), encoding="utf-8")
+    for r in results:
+        p = r["plan_ms"]
+        print(
+            f"{r['file']}: {r['products']} products, {r['variants']} variants, {r['facts']} facts; "
+            f"parse {r['parse_s']} s, cold load {r['cold_load_s']} s, cached load {r['cached_load_s']} s; "
+            f"planning p50/p90/p95 {p['p50']}/{p['p90']}/{p['p95']} ms over {p['n']} questions "
+            f"({r['answered']} answered)"
+        )
+    print(f"wrote {args.out / 'report.json'}")
+    return 0
 
 
 def cmd_bench(args: argparse.Namespace) -> int:

@@ -26,10 +26,10 @@ class KnowledgeBase:
         self.index = FactIndex(catalog, embedder)
 
     def facts_of(self, product_id: str) -> list[Fact]:
-        return [f for f in self.index.facts if f.product_id == product_id]
+        return self.index.by_product.get(product_id, [])
 
     def policies(self) -> list[Fact]:
-        return [f for f in self.index.facts if f.kind == "policy"]
+        return [f for f in self.index.by_product.get(None, []) if f.kind == "policy"]
 
 
 class LiveCatalog:

@@ -105,13 +105,17 @@ class Catalog:
     notes: tuple[str, ...] = ()  # what the compile step inferred, for `livehost catalog check`
 
     def product(self, product_id: str) -> Product:
-        for p in self.products:
-            if p.id == product_id:
-                return p
-        raise KeyError(product_id)
+        return self._by_id()[product_id]
 
     def has_product(self, product_id: str) -> bool:
-        return any(p.id == product_id for p in self.products)
+        return product_id in self._by_id()
+
+    def _by_id(self) -> dict[str, Product]:
+        found: dict[str, Product] | None = self.__dict__.get("_ids")
+        if found is None:  # built once; the catalog is immutable
+            found = {p.id: p for p in self.products}
+            object.__setattr__(self, "_ids", found)
+        return found
 
     def spec_label(self, key: str) -> Text:
         """The spoken label of a spec key: the catalog's own, else a readable form of the key."""

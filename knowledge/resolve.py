@@ -60,7 +60,7 @@ REFERENCE = re.compile(
 
 
 def _stopword(word: str) -> bool:
-    """"for" in "Case for iPhone", "的" in a Chinese name: never a name on its own."""
+    """ "for" in "Case for iPhone", "的" in a Chinese name: never a name on its own."""
     return word.lower() in EN_STOPWORDS or word in ZH_STOPWORDS
 
 

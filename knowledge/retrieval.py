@@ -6,9 +6,13 @@ questions in the other language than the catalog text. Scores are fused per fact
 
 from __future__ import annotations
 
+import hashlib
 import math
+import os
+import shutil
 from collections import Counter
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -57,18 +61,70 @@ class Bm25:
         return total
 
 
+# facts found by meaning; prices and variant listings are found by their kind, so they need no vector
+EMBEDDED = frozenset({"spec", "faq", "description", "detail", "policy"})
+
+
+def vector_cache() -> Path:
+    return Path(os.environ.get("LIVEHOST_CACHE") or Path.home() / ".cache" / "livehost") / "vectors"
+
+
+def clear_vector_cache() -> None:
+    shutil.rmtree(vector_cache(), ignore_errors=True)
+
+
+def encode_cached(embedder: Embedder, texts: list[str]) -> np.ndarray:
+    """Vectors of `texts`, each distinct text encoded once, kept on disk by content for the next load."""
+    unique = list(dict.fromkeys(texts))
+    key = hashlib.sha256((type(embedder).__name__ + "\x00" + "\x00".join(unique)).encode()).hexdigest()[:32]
+    path = vector_cache() / f"{key}.npy"
+    vectors: np.ndarray | None = None
+    if path.exists():
+        try:
+            vectors = np.load(path)
+        except (OSError, ValueError):
+            vectors = None
+    if vectors is None or len(vectors) != len(unique):
+        vectors = embedder.encode(unique)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_suffix(f".{os.getpid()}.tmp.npy")
+            np.save(tmp, vectors)
+            os.replace(tmp, path)
+        except OSError:
+            pass  # a read-only cache only costs time
+    row = {t: i for i, t in enumerate(unique)}
+    return vectors[[row[t] for t in texts]] if texts else np.zeros((0, vectors.shape[1] if vectors.ndim == 2 else 0))
+
+
 class FactIndex:
     def __init__(self, catalog: Catalog, embedder: Embedder | None):
         self.catalog = catalog
         self.facts = catalog_facts(catalog)
+        self.position = {id(f): i for i, f in enumerate(self.facts)}
+        self.by_product: dict[str | None, list[Fact]] = {}
+        for f in self.facts:
+            self.by_product.setdefault(f.product_id, []).append(f)
         add_words(self._vocabulary(catalog))
         self.topics = [topic_text(f) for f in self.facts]
         self.bm25 = Bm25([tokens(t) for t in self.topics])
         self.embedder = embedder
-        self.vectors = embedder.encode(self.topics) if embedder else None
-        # what each fact answers, alone: an FAQ's question, a spec's label
         self._last_query: tuple[str | None, np.ndarray] = (None, np.zeros(0))
-        self.label_vectors = embedder.encode([" / ".join(f.label.variants()) for f in self.facts]) if embedder else None
+        self.vectors = self.label_vectors = None
+        self._product_vectors: np.ndarray | None = None
+        self._product_row: dict[str, int] = {}
+        self._texts: dict[str, str] | None = None
+        if embedder is not None:
+            embedded = [i for i, f in enumerate(self.facts) if f.kind in EMBEDDED]
+            # what each fact is about (label and value), and what it answers alone (an FAQ's question)
+            texts = [self.topics[i] for i in embedded] + [" / ".join(self.facts[i].label.variants()) for i in embedded]
+            found = encode_cached(embedder, texts)
+            width = found.shape[1] if found.ndim == 2 and len(found) else 512
+            self.vectors = np.zeros((len(self.facts), width), dtype=np.float32)
+            self.label_vectors = np.zeros((len(self.facts), width), dtype=np.float32)
+            if embedded:
+                self.vectors[embedded] = found[: len(embedded)]
+                self.label_vectors[embedded] = found[len(embedded) :]
 
     @staticmethod
     def _vocabulary(catalog: Catalog) -> list[str]:
@@ -78,8 +134,7 @@ class FactIndex:
 
     def search(self, question: str, facts: list[Fact] | None = None, k: int = 8) -> list[ScoredFact]:
         """Rank `facts` (default: all) for the question, best first."""
-        wanted = {id(f) for f in facts} if facts is not None else None
-        positions = [i for i, f in enumerate(self.facts) if wanted is None or id(f) in wanted]
+        positions = list(range(len(self.facts))) if facts is None else [self.position[id(f)] for f in facts]
         if not positions:
             return []
         query = tokens(question)
@@ -107,21 +162,27 @@ class FactIndex:
         """Products best suited to a stated need, best first: the question against each product's own text."""
         if len(product_ids) <= 1 or self.embedder is None:
             return product_ids
-        texts = []
-        for pid in product_ids:
-            p = self.catalog.product(pid)
-            parts = [*p.name.variants(), *(p.category.variants() if p.category else [])]
-            parts += p.description.variants() if p.description else []
-            parts += [t for f in self.facts if f.product_id == pid and f.kind == "spec" for t in f.value.variants()][
-                :12
-            ]
-            texts.append(" ".join(parts))
-        vectors = self.embedder.encode(texts)
+        texts = self._product_texts()
+        if self._product_vectors is None:
+            self._product_vectors = encode_cached(self.embedder, [texts[p.id] for p in self.catalog.products])
+            self._product_row = {p.id: i for i, p in enumerate(self.catalog.products)}
+        vectors = self._product_vectors[[self._product_row[p] for p in product_ids]]
         query = self._query_vector(question)
-        lexical = [self.bm25_text_score(question, t) for t in texts]
+        lexical = [self.bm25_text_score(question, texts[p]) for p in product_ids]
         top = max(lexical) or 1.0
         scores = [float(v @ query) + 0.3 * lx / top for v, lx in zip(vectors, lexical, strict=True)]
         return [pid for _, pid in sorted(zip(scores, product_ids, strict=True), key=lambda x: -x[0])]
+
+    def _product_texts(self) -> dict[str, str]:
+        if self._texts is None:
+            self._texts = {}
+            for p in self.catalog.products:
+                parts = [*p.name.variants(), *(p.category.variants() if p.category else [])]
+                parts += p.description.variants() if p.description else []
+                facts = self.by_product.get(p.id, [])
+                parts += [t for f in facts if f.kind == "spec" for t in f.value.variants()][:12]
+                self._texts[p.id] = " ".join(parts)
+        return self._texts
 
     @staticmethod
     def bm25_text_score(question: str, text: str) -> float:
@@ -132,7 +193,6 @@ class FactIndex:
         """Cosine similarity of the question to what each fact answers (an FAQ's own question), best first."""
         if self.embedder is None or self.label_vectors is None or not facts:
             return []
-        where = {id(f): i for i, f in enumerate(self.facts)}
-        rows = [where[id(f)] for f in facts]
+        rows = [self.position[id(f)] for f in facts]
         sims = self.label_vectors[rows] @ self._query_vector(question)
         return sorted(zip(facts, (float(x) for x in sims), strict=True), key=lambda p: -p[1])

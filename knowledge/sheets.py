@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from knowledge.text import compact
@@ -123,7 +124,13 @@ def read_rows(header: list[str], rows: list[SheetRow]) -> Sheet:
 
 
 def _cell(row: SheetRow, mapping: dict[str, str], name: str) -> str:
-    return next((v for h, v in row.cells.items() if mapping.get(h) == name and v), "")
+    return next((v for h in _headers(tuple(mapping.items()), name) if (v := row.cells.get(h, ""))), "")
+
+
+@lru_cache(maxsize=256)
+def _headers(mapping: tuple[tuple[str, str], ...], name: str) -> tuple[str, ...]:
+    """The columns read as one field (a sheet may have two: 'name_zh' and 'name_en' are separate fields)."""
+    return tuple(h for h, f in mapping if f == name)
 
 
 def _options(row: SheetRow, mapping: dict[str, str]) -> dict[str, str]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -51,9 +52,13 @@ class RawCatalog:
     lines: dict[Path_, int] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # how the file was read, for `catalog check`
+    locate: Callable[[RawCatalog], None] | None = None  # fills `lines` when first needed (a problem to report)
 
     def line(self, path: Path_) -> int | None:
         """The line of `path`, or of its nearest located parent."""
+        if self.locate is not None:
+            locate, self.locate = self.locate, None
+            locate(self)
         while path:
             if path in self.lines:
                 return self.lines[path]
@@ -127,19 +132,33 @@ def _collect_lines(node: yaml.Node, path: Path_, raw: RawCatalog) -> None:
 
 
 def read_json(text: str, name: str) -> RawCatalog:
+    duplicated = False
+
+    def pairs(items: list[tuple[str, Any]]) -> dict[str, Any]:
+        nonlocal duplicated
+        duplicated = duplicated or len({k for k, _ in items}) != len(items)
+        return dict(items)
+
     try:
-        data = json.loads(text)
+        data = json.loads(text, object_pairs_hook=pairs)
     except json.JSONDecodeError as e:
         raise CatalogError([Problem(name, e.lineno, "", f"JSON syntax error: {e.msg} (column {e.colno})")]) from None
-    raw = RawCatalog(data=data, file=name)
-    try:  # JSON is (nearly always) YAML: reuse the YAML node tree for line numbers
-        loader = yaml.SafeLoader(text)
-        node = loader.get_single_node()
-        if node is not None:
-            _collect_lines(node, (), raw)
-        loader.dispose()
-    except yaml.YAMLError:
-        pass  # lines are a convenience; the data itself parsed fine
+    except RecursionError:
+        raise CatalogError([Problem(name, None, "", "JSON nested too deeply")]) from None
+
+    def locate(raw: RawCatalog) -> None:
+        try:  # JSON is (nearly always) YAML: its node tree gives line numbers (slow, so only when needed)
+            loader = yaml.SafeLoader(text)
+            node = loader.get_single_node()
+            if node is not None:
+                _collect_lines(node, (), raw)
+            loader.dispose()
+        except (yaml.YAMLError, RecursionError):
+            pass  # lines are a convenience; the data itself parsed fine
+
+    raw = RawCatalog(data=data, file=name, locate=locate)
+    if duplicated:
+        raw.line(())  # the node pass reports duplicate keys, with their lines
     return raw
 
 

@@ -58,9 +58,16 @@ def add_words(words: list[str]) -> None:
 
 
 def to_simplified(text: str) -> str:
-    return str(_t2s().convert(text)) if CJK.search(text) else text
+    # each run of hanzi converted once: catalogs and questions repeat the same words
+    return CJK_RUN.sub(lambda m: _run_to_simplified(m.group(0)), text) if CJK.search(text) else text
 
 
+@lru_cache(maxsize=65536)
+def _run_to_simplified(run: str) -> str:
+    return str(_t2s().convert(run))
+
+
+@lru_cache(maxsize=65536)
 def normalize(text: str) -> str:
     """NFKC (full-width to half-width), simplified Chinese, lower case, single spaces."""
     text = unicodedata.normalize("NFKC", text)
@@ -68,6 +75,7 @@ def normalize(text: str) -> str:
     return " ".join(text.split())
 
 
+@lru_cache(maxsize=65536)
 def compact(text: str) -> str:
     """Normalized with spaces and punctuation removed: for matching names inside a question."""
     return NOT_WORD.sub("", normalize(text))
@@ -80,6 +88,7 @@ def detect_language(text: str) -> str:
     return "zh" if cjk and cjk >= latin else "en"
 
 
+@lru_cache(maxsize=65536)
 def _stem(word: str) -> str:
     for suffix, keep in (("ies", "y"), ("ing", ""), ("es", ""), ("s", ""), ("ed", "")):
         if len(word) > len(suffix) + 3 and word.endswith(suffix):

@@ -328,6 +328,7 @@ def spoken_key(key: str) -> Text:
     return Text(zh=words, en=words)
 
 
+@lru_cache(maxsize=8192)
 def colour_of(value: str) -> Text | None:
     """The colour a seller's colour name holds: "抹茶绿" -> green, "Midnight Black" -> black, "钛银" -> silver."""
     exact = translate(value, "colour")

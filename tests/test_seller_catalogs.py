@@ -6,8 +6,10 @@ real embeddings and catalog sentences (no LLM).
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from agent.answer.engine import AnswerEngine
@@ -151,3 +153,28 @@ def test_questions_about_options_stock_and_price_ranges(tmp_path: Path, embedder
     assert "29" in cheapest_blue.text and "Blue" in cheapest_blue.text
     zh = engine.answer("Trail Tee红色的还有货吗?")
     assert zh.text.startswith("有货") and "3" in zh.text
+
+
+def test_vectors_are_cached_by_content(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from knowledge.retrieval import encode_cached
+
+    monkeypatch.setenv("LIVEHOST_CACHE", str(tmp_path / "cache"))
+    calls: list[int] = []
+
+    class Counting:
+        def encode(self, texts: list[str]) -> np.ndarray:
+            calls.append(len(texts))
+            return np.ones((len(texts), 4), dtype=np.float32)
+
+    first = encode_cached(Counting(), ["a", "b", "a"])
+    again = encode_cached(Counting(), ["a", "b", "a"])
+    assert calls == [2]  # each distinct text once, and nothing the second time
+    assert first.shape == again.shape == (3, 4)
+
+
+def test_bench_catalog_measures_a_generated_store(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "bench"
+    assert main(["bench-catalog", "--products", "30", "--variants", "4", "--questions", "20", "--out", str(out)]) == 0
+    report = json.loads((out / "report.json").read_text())
+    assert [r["products"] for r in report] == [30, 30] and report[0]["variants"] == 120
+    assert report[0]["plan_ms"]["n"] == 20 and report[0]["cached_load_s"] > 0

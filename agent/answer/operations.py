@@ -179,6 +179,14 @@ def named_variants(question: str, product: Product) -> list[Variant]:
     return [v for score, v in pool if score == best]
 
 
+def names_an_option(question: str, products: list[Product]) -> bool:
+    """Whether the question names any option value of these products (each distinct value tried once)."""
+    values = {o.get("en"): o for p in products for v in p.variants for o in v.options.values()}
+    q = compact(question)
+    words = set(re.findall(r"[a-z0-9]+", normalize(question)))
+    return any(_said(o, q, words, question, set()) for o in values.values())
+
+
 def _said(value: Text, q: str, words: set[str], question: str, own: set[str]) -> int:
     """How exactly an option value is said in the question (0: not at all): whole, in the other
     language, by its distinctive words ("16 pro max" for "iPhone 16 Pro Max" on an iPhone case), or by
@@ -335,8 +343,9 @@ def extreme_variant(catalog: Catalog, product: Product, question: str, cheapest:
 def extreme_product(catalog: Catalog, products: list[Product], cheapest: bool, question: str = "") -> Fact | None:
     """The cheapest or dearest among products, over their variants that fit what was asked ("black")."""
     offers: list[tuple[Decimal, Product, Variant | None]] = []
+    narrowed = bool(question) and names_an_option(question, products)
     for p in products:
-        pool = named_variants(question, p) if question else []
+        pool = named_variants(question, p) if narrowed else []
         if pool:
             offers += [(Decimal(v.price_or(p.price)), p, v) for v in pool]
         else:

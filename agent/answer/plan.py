@@ -185,7 +185,10 @@ class Planner:
         if resolution.how != "ambiguous":
             return resolution
         catalog = self.kb.catalog
-        named = tuple(p for p in resolution.candidates if ops.named_variants(question, catalog.product(p)))
+        products = [catalog.product(p) for p in resolution.candidates]
+        if not ops.names_an_option(question, products):
+            return resolution
+        named = tuple(p.id for p in products if ops.named_variants(question, p))
         if len(named) == 1:
             return Resolution(named, "name")
         return resolution
