@@ -619,3 +619,22 @@ def test_pcm_is_open_without_a_token_only_when_asked(host: Host) -> None:
     with serving_app(app) as url, connect(pcm_url(url), open_timeout=20) as ws:
         ws.send(b"\x01")
         assert "even number of bytes" in json.loads(ws.recv(timeout=20))["error"]
+
+
+def test_a_catalog_replaced_by_a_fifo_is_not_read_by_the_watcher(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    from fastapi.testclient import TestClient
+
+    catalog = tmp_path / "live.yaml"
+    catalog.write_text(CATALOG, encoding="utf-8")
+    app = create_app(Host(HostOptions(catalog=catalog, composer="catalog")), ADMIN, watch_interval=0.05)
+    with TestClient(app) as client:
+        catalog.unlink()
+        os.mkfifo(catalog)  # a reader of this would wait forever for a writer
+        deadline = time.monotonic() + 30
+        while not any("not a regular file" in r.getMessage() for r in caplog.records):
+            assert time.monotonic() < deadline, "the watcher never looked at the replaced file"
+            time.sleep(0.01)
+        answer = client.post("/api/ask", json={"question": "How much is the band?"}).json()["answer"]
+    assert "199" in answer
