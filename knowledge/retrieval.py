@@ -173,6 +173,16 @@ class FactIndex:
         scores = [float(v @ query) + 0.3 * lx / top for v, lx in zip(vectors, lexical, strict=True)]
         return [pid for _, pid in sorted(zip(scores, product_ids, strict=True), key=lambda x: -x[0])]
 
+    def best_product_score(self, question: str, product_ids: list[str]) -> float:
+        """How close the closest product's own text comes to the question (cosine)."""
+        if self.embedder is None or not product_ids:
+            return 0.0
+        self.rank_products(question, product_ids[:2])  # builds the product vectors once
+        if self._product_vectors is None:
+            return 0.0
+        rows = [self._product_row[p] for p in product_ids]
+        return float(np.max(self._product_vectors[rows] @ self._query_vector(question)))
+
     def _product_texts(self) -> dict[str, str]:
         if self._texts is None:
             self._texts = {}

@@ -251,6 +251,15 @@ def _table(text: str) -> tuple[tuple[tuple[str, ...], tuple[str, ...]], ...]:
 ATTRIBUTES = _table(_ATTRIBUTES)
 CATEGORIES = _table(_CATEGORIES)
 COLOURS = _table(_COLOURS)
+# size letters and the words viewers say for them
+SIZE_WORDS = {
+    "xs": ("extra small", "特小号", "xs码"),
+    "s": ("small", "小号", "小码", "s码"),
+    "m": ("medium", "中号", "中码", "m码"),
+    "l": ("large", "大号", "大码", "l码"),
+    "xl": ("extra large", "x large", "加大", "加大码", "xl码"),
+    "xxl": ("xx large", "2xl", "加加大", "xxl码"),
+}
 
 
 def _words(key: str) -> str:
@@ -342,6 +351,11 @@ def colour_of(value: str) -> Text | None:
             if hit and (best is None or len(term) > best[0]):
                 best = (len(term), Text(zh=zh[0], en=en[0]))
     return best[1] if best else None
+
+
+def size_words(value: str) -> tuple[str, ...]:
+    """What viewers say for a size letter ("M" -> medium, 中号, M码); nothing for other values."""
+    return SIZE_WORDS.get(value.strip().lower(), ())
 
 
 def all_colour_words() -> dict[str, Text]:

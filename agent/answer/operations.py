@@ -16,7 +16,7 @@ from decimal import Decimal
 from knowledge.catalog import Catalog, Product, Text, Variant
 from knowledge.facts import Fact, money
 from knowledge.text import CJK, compact, normalize
-from knowledge.vocabulary import all_colour_words, colour_of, translate
+from knowledge.vocabulary import all_colour_words, colour_of, size_words, translate
 
 # the form of a question, in words any shop's viewers use
 STORE_RANGE = re.compile(
@@ -30,7 +30,8 @@ SELL_ASK = re.compile(
     re.IGNORECASE,
 )
 CHEAPEST = re.compile(
-    r"cheapest|least expensive|lowest price|most affordable|最便宜|最实惠|价格最低|最低价", re.IGNORECASE
+    r"cheapest|least expensive|lowest price|most affordable|最便宜|最实惠|价格最低|最低价|最低多少钱|最少多少钱|最低要多少",
+    re.IGNORECASE,
 )
 DEAREST = re.compile(r"most expensive|dearest|priciest|highest price|最贵|价格最高|最高端", re.IGNORECASE)
 STOCK = re.compile(
@@ -206,7 +207,7 @@ def _said(value: Text, q: str, words: set[str], question: str, own: set[str]) ->
 
 def _forms(text: Text) -> list[str]:
     """An option value in both languages: the seller's words plus the vocabulary's for a colour."""
-    forms = [t for t in text.variants()]
+    forms = [t for t in text.variants()] + list(size_words(text.get("en")))
     colour = colour_of(text.get("en")) or colour_of(text.get("zh"))
     if colour:
         forms += colour.variants()
@@ -265,8 +266,8 @@ def options_fact(product: Product, question: str) -> Fact | None:
     for name in wanted[:2]:
         values = product.option_values(name)
         label = translate(name) or Text(zh=name, en=name)
-        zh_parts.append(f"{label.get('zh')}有{_and([v.get('zh') for v in values], 'zh')}")
-        en_parts.append(f"{_and([v.get('en') for v in values], 'en')}")
+        zh_parts.append(f"{label.get('zh')}有{_listing(values, label, 'zh')}")
+        en_parts.append(_listing(values, label, "en"))
     if not names:
         items = [v.name for v in product.variants]
         zh_parts = [f"有{_and([t.get('zh') for t in items], 'zh')}"]
@@ -276,6 +277,20 @@ def options_fact(product: Product, question: str) -> Fact | None:
         en=f"The {product.name.get('en')} comes in " + "; and in ".join(en_parts) + ".",
     )
     return _fact(product, "options", text)
+
+
+def _listing(values: list[Text], label: Text, lang: str) -> str:
+    """Option values as a host says them: all of a few; a run of sizes from first to last ("US 7 to US 12");
+    of many, how many and the first ones ("8 colors, including Black, White and Red")."""
+    items = [v.get(lang) for v in values]
+    if len(items) <= 6:
+        return _and(items, lang)
+    if all(re.search(r"\d", i) for i in items):
+        return f"{items[0]}到{items[-1]}" if lang == "zh" else f"{items[0]} to {items[-1]}"
+    if lang == "zh":
+        return f"{len(items)}种，包括{'、'.join(items[:3])}等"
+    word = label.get("en") if label.get("en").endswith("s") else label.get("en") + "s"
+    return f"{len(items)} {word}, including {_and(items[:3], 'en')}"
 
 
 def _asks_option(q: str, name: str) -> bool:
@@ -433,7 +448,7 @@ def _fact(product: Product, key: str, text: Text, polarity: bool | None = None, 
 
 def _and(items: list[str], lang: str) -> str:
     items = [i for i in items if i]
-    if len(items) > 5:
+    if len(items) > 6:
         return (
             ("、".join(items[:4]) + f"等{len(items)}种")
             if lang == "zh"

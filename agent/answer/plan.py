@@ -34,12 +34,14 @@ MIN_LEXICAL_WITH_SEMANTIC = (0.6, 0.3)
 # an FAQ whose own question is this similar to the viewer's is the answer, in the seller's words
 FAQ_MATCH = 0.55
 # a store policy matched by meaning alone, when no policy word was recognised
-POLICY_MATCH = 0.5
+POLICY_MATCH = 0.4
 # a spec matched by the meaning of its label alone, and its lead over the next
 MEANING_MATCH = 0.3
 # aspects a generic measure word reads as ("多大", "how big"): the measure asked for decides instead
 MEASURE_ASPECTS = frozenset({"size", "weight", "power"})
 MEANING_MARGIN = 0.08
+# a recommendation asked without naming a product or category: how close some product must come
+RECOMMEND_MATCH = 0.2
 # a model name the catalog does not know, next to a category word: "SmartWatch Ultra", "手表Ultra"
 CATEGORY_WORDS = frozenset(compact(w) for g in CATEGORY_GROUPS for w in g)
 UNKNOWN_MODEL = re.compile(r"^(?:[A-Z][A-Za-z0-9]*|[A-Za-z]*\d[A-Za-z0-9]*)$")
@@ -152,14 +154,14 @@ class Planner:
         fact: Fact | None = None
         if op == "store":
             fact = ops.store_fact(catalog)
-        elif op == "sell" and not [h for h in hits if h.aspect.name not in ("price",)]:
+        elif op == "sell" and (resolution.how == "none" or not [h for h in hits if h.aspect.name != "price"]):
             if resolution.how in ("category", "ambiguous"):
                 fact = ops.store_fact(catalog, found=products)
             elif resolution.how == "none":
                 fact = ops.store_fact(catalog, asked=question)
         elif op in ("cheapest", "dearest"):
             cheap = op == "cheapest"
-            if single is not None and single.variants and resolution.how != "category":
+            if single is not None and single.variants:
                 fact = ops.extreme_variant(catalog, single, question, cheap)
             elif resolution.how in ("category", "ambiguous", "none") or len(products) > 1:
                 fact = ops.extreme_product(catalog, products or list(catalog.products), cheap, question)
@@ -172,8 +174,10 @@ class Planner:
         elif single is not None and op == "overview":
             return self._overview(question, lang, single)
         elif op == "recommend" and not (resolution.how == "name" and len(products) > 1):
+            pool = products or list(catalog.products)
             if not products and not query.value and not hits and not self._about_catalog(question):
-                return None  # "recommend a hotpot place": nothing the shop sells
+                if self.kb.index.best_product_score(question, [p.id for p in pool]) < RECOMMEND_MATCH:
+                    return None  # "recommend a hotpot place": nothing the shop sells
             return self._recommend(question, lang, query, products or list(catalog.products))
         if fact is None:
             return None
