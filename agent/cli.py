@@ -133,6 +133,8 @@ def _host_arguments(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--composer", choices=("auto", "model", "catalog"), default="auto", help=composer_help)
     p.add_argument("--model", help="LLM: packaged name, local HF directory, .gguf file or hub id")
+    p.add_argument("--llm-url", help="an OpenAI-compatible chat endpoint (vLLM, llama.cpp server, Ollama) instead")
+    p.add_argument("--llm-model", default="default", help="the model name that endpoint expects")
     p.add_argument("--device", default="cpu", help="cpu or cuda")
     p.add_argument("--threads", type=int, help="CPU threads for the model (default: all cores)")
 
@@ -230,15 +232,22 @@ def cmd_converse(args: argparse.Namespace) -> int:
 
 def _host(args: argparse.Namespace) -> Any:
     from agent.host import Host, HostOptions
+    from agent.llm.openai_chat import ChatEndpointError
     from agent.llm.weights import ModelError
 
     try:
         return Host(
             HostOptions(
-                catalog=args.catalog, composer=args.composer, model=args.model, device=args.device, threads=args.threads
+                catalog=args.catalog,
+                composer=args.composer,
+                model=args.model,
+                device=args.device,
+                threads=args.threads,
+                llm_url=getattr(args, "llm_url", None),
+                llm_model=getattr(args, "llm_model", "default"),
             )
         )
-    except ModelError as e:
+    except (ModelError, ChatEndpointError) as e:
         raise UserError(str(e)) from None
 
 

@@ -10,7 +10,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from agent.answer.compose import CatalogComposer, Composer, ModelComposer
+from agent.answer.compose import CatalogComposer, ChatStream, Composer, ModelComposer
 from agent.answer.engine import AnswerEngine
 from knowledge.base import LiveCatalog
 from knowledge.embedding import Embedder, UniversalSentenceEncoder
@@ -30,6 +30,8 @@ class HostOptions:
     device: str = "cpu"
     threads: int | None = None
     embeddings: bool = True
+    llm_url: str | None = None  # an OpenAI-compatible endpoint instead of the local model
+    llm_model: str = "default"  # the model name that endpoint expects
 
 
 def configure_threads(threads: int | None) -> int:
@@ -50,10 +52,12 @@ class Host:
         self.composer_note = "catalog sentences (chosen)"
         composer: Composer = CatalogComposer()
         if options.composer in ("model", "auto"):
-            from agent.llm.model import ChatModel
-
-            model = ChatModel(options.model, device=options.device, threads=threads)
-            self.model_name = options.model or "packaged:qwen2.5-0.5b-instruct"
+            model = _chat_model(options, threads)
+            self.model_name = (
+                f"{options.llm_model} at {options.llm_url}"
+                if options.llm_url
+                else options.model or "packaged:qwen2.5-0.5b-instruct"
+            )
             composer = ModelComposer(model)
             composer.warm()
             self.composer_note = "the language model phrases checked answers (chosen)"
@@ -76,6 +80,17 @@ class Host:
         if not problems:
             self.engine.use(self.catalog.current)
         return problems
+
+
+def _chat_model(options: HostOptions, threads: int) -> ChatStream:
+    """The one place that picks the language model: a remote OpenAI-compatible endpoint or a local one."""
+    if options.llm_url:
+        from agent.llm.openai_chat import OpenAIChat
+
+        return OpenAIChat(options.llm_url, options.llm_model, api_key=os.environ.get("LIVEHOST_LLM_API_KEY"))
+    from agent.llm.model import ChatModel
+
+    return ChatModel(options.model, device=options.device, threads=threads)
 
 
 def _embedder() -> Embedder:

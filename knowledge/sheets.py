@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Any
 
 from knowledge.text import compact
@@ -105,7 +104,7 @@ def column_field(header: str) -> str:
 
 
 def read_rows(header: list[str], rows: list[SheetRow]) -> Sheet:
-    sheet = Sheet(mapping={h: column_field(h) for h in header if h})
+    sheet = Sheet(mapping=Columns({h: column_field(h) for h in header if h}))
     groups: dict[str, list[SheetRow]] = {}
     last: str | None = None
     for row in rows:
@@ -123,14 +122,21 @@ def read_rows(header: list[str], rows: list[SheetRow]) -> Sheet:
     return sheet
 
 
+class Columns(dict[str, str]):
+    """header -> field, with the headers of each field looked up once (a sheet has thousands of rows)."""
+
+    def headers(self, name: str) -> tuple[str, ...]:
+        found = self.__dict__.setdefault("_by_field", {})
+        if name not in found:
+            found[name] = tuple(h for h, f in self.items() if f == name)
+        return found[name]
+
+
 def _cell(row: SheetRow, mapping: dict[str, str], name: str) -> str:
-    return next((v for h in _headers(tuple(mapping.items()), name) if (v := row.cells.get(h, ""))), "")
-
-
-@lru_cache(maxsize=256)
-def _headers(mapping: tuple[tuple[str, str], ...], name: str) -> tuple[str, ...]:
-    """The columns read as one field (a sheet may have two: 'name_zh' and 'name_en' are separate fields)."""
-    return tuple(h for h, f in mapping if f == name)
+    headers = (
+        mapping.headers(name) if isinstance(mapping, Columns) else tuple(h for h, f in mapping.items() if f == name)
+    )
+    return next((v for h in headers if (v := row.cells.get(h, ""))), "")
 
 
 def _options(row: SheetRow, mapping: dict[str, str]) -> dict[str, str]:

@@ -30,7 +30,8 @@ SELL_ASK = re.compile(
     re.IGNORECASE,
 )
 CHEAPEST = re.compile(
-    r"cheapest|least expensive|lowest price|most affordable|最便宜|最实惠|价格最低|最低价|最低多少钱|最少多少钱|最低要多少",
+    r"cheapest|least expensive|lowest price|most affordable"
+    r"|最便宜|最实惠|价格最低|最低价|最低多少钱|最少多少钱|最低要多少",
     re.IGNORECASE,
 )
 DEAREST = re.compile(r"most expensive|dearest|priciest|highest price|最贵|价格最高|最高端", re.IGNORECASE)

@@ -175,9 +175,9 @@ class Planner:
             return self._overview(question, lang, single)
         elif op == "recommend" and not (resolution.how == "name" and len(products) > 1):
             pool = products or list(catalog.products)
-            if not products and not query.value and not hits and not self._about_catalog(question):
-                if self.kb.index.best_product_score(question, [p.id for p in pool]) < RECOMMEND_MATCH:
-                    return None  # "recommend a hotpot place": nothing the shop sells
+            unnamed = not products and not query.value and not hits and not self._about_catalog(question)
+            if unnamed and self.kb.index.best_product_score(question, [p.id for p in pool]) < RECOMMEND_MATCH:
+                return None  # "recommend a hotpot place": nothing the shop sells
             return self._recommend(question, lang, query, products or list(catalog.products))
         if fact is None:
             return None

@@ -1,0 +1,78 @@
+"""The OpenAI-compatible chat endpoint adapter: streaming, errors, and answers checked like the local model's."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from agent.answer.compose import ModelComposer
+from agent.answer.engine import AnswerEngine
+from agent.llm.openai_chat import ChatEndpointError, OpenAIChat
+from knowledge.base import KnowledgeBase
+
+
+@contextmanager
+def endpoint(pieces: list[str], status: int = 200) -> Iterator[tuple[str, list[dict[str, object]]]]:
+    """A small server speaking the streamed chat-completions protocol; yields its URL and the requests seen."""
+    seen: list[dict[str, object]] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802 (the stdlib's name)
+            body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+            seen.append({"path": self.path, **body})
+            if status != 200:
+                self.send_response(status)
+                self.end_headers()
+                self.wfile.write(b'{"error": "model not found"}')
+                return
+            self.send_response(200)
+            self.send_header("Content-Type", "text/event-stream")
+            self.end_headers()
+            for piece in pieces:
+                chunk = {"choices": [{"delta": {"content": piece}, "finish_reason": None}]}
+                self.wfile.write(f"data: {json.dumps(chunk)}\n\n".encode())
+            self.wfile.write(b'data: {"choices": [{"delta": {}, "finish_reason": "stop"}]}\n\ndata: [DONE]\n\n')
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}", seen
+    finally:
+        server.shutdown()
+
+
+def test_streams_the_pieces_in_order_with_the_request_it_should() -> None:
+    with endpoint(["The band ", "lasts 14 days", "."]) as (url, seen):
+        chat = OpenAIChat(url, "qwen")
+        assert list(chat.stream("system", "question", max_new_tokens=20)) == ["The band ", "lasts 14 days", "."]
+    assert seen[0]["path"] == "/v1/chat/completions" and seen[0]["model"] == "qwen"
+    assert seen[0]["stream"] is True and seen[0]["max_tokens"] == 20 and seen[0]["temperature"] == 0
+    assert chat.last_timings["tokens"] == 3 and chat.last_timings["stop_reason"] == "stop"
+
+
+def test_an_unreachable_or_failing_endpoint_is_one_clear_error() -> None:
+    with pytest.raises(ChatEndpointError, match="cannot reach"):
+        list(OpenAIChat("http://127.0.0.1:9", timeout_s=2).stream("s", "q"))
+    with endpoint([], status=404) as (url, _), pytest.raises(ChatEndpointError, match="404"):
+        list(OpenAIChat(url + "/v1").stream("s", "q"))
+
+
+def test_a_remote_model_is_checked_clause_by_clause(knowledge: KnowledgeBase) -> None:
+    # the endpoint invents a battery life: the clause is never spoken, the catalog's sentence is
+    with endpoint(["The SmartBand X2 lasts 30 days", " on a charge."]) as (url, _):
+        engine = AnswerEngine(knowledge, ModelComposer(OpenAIChat(url)))
+        answer = engine.answer("How long does the SmartBand X2 battery last?")
+    assert "30" not in answer.text and "14 days" in answer.text
+    with endpoint(["The SmartBand X2 lasts 14 days", " on one charge."]) as (url, _):
+        engine = AnswerEngine(knowledge, ModelComposer(OpenAIChat(url)))
+        answer = engine.answer("How long does the SmartBand X2 battery last?")
+    assert answer.clauses[0].source == "model" and "14 days" in answer.text
