@@ -83,13 +83,7 @@ class Product:
         for v in self.variants:
             value = v.options.get(name)
             if value is not None:
-                if (
-                    len(v.options) == 1
-                    and v.name.zh
-                    and v.name.en
-                    and v.name.zh != v.name.en
-                    and value.zh == value.en
-                ):
+                if len(v.options) == 1 and v.name.zh and v.name.en and v.name.zh != v.name.en and value.zh == value.en:
                     value = Text(zh=v.name.zh, en=value.get("en"))  # the seller named it in Chinese too
                 seen.setdefault(value.get("en").lower(), value)
         return list(seen.values())
