@@ -3,16 +3,24 @@
 from __future__ import annotations
 
 import json
+import os
+import socket
+import subprocess
+import sys
 import threading
+import time
+import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import pytest
 
 from agent.answer.compose import ModelComposer
 from agent.answer.engine import AnswerEngine
 from agent.llm.openai_chat import ChatEndpointError, OpenAIChat
+from agent.llm.weights import resolve_model
 from knowledge.base import KnowledgeBase
 
 
@@ -76,3 +84,53 @@ def test_a_remote_model_is_checked_clause_by_clause(knowledge: KnowledgeBase) ->
         engine = AnswerEngine(knowledge, ModelComposer(OpenAIChat(url)))
         answer = engine.answer("How long does the SmartBand X2 battery last?")
     assert answer.clauses[0].source == "model" and "14 days" in answer.text
+
+
+@pytest.mark.model
+def test_a_real_openai_compatible_server_phrases_checked_answers(tmp_path: Path) -> None:
+    """Hugging Face's `transformers serve` (an OpenAI-compatible server) with the packaged model, as a
+    user would run vLLM or llama.cpp's server: livehost asks it over HTTP and checks what it says."""
+    model_dir = resolve_model(None)
+    port = free_port()
+    log = (tmp_path / "serve.log").open("w")
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "OMP_NUM_THREADS": "2"}
+    server = subprocess.Popen(
+        [str(Path(sys.executable).parent / "transformers"), "serve", str(model_dir), "--host", "127.0.0.1",
+         "--port", str(port), "--device", "cpu"],
+        stdout=log, stderr=subprocess.STDOUT, env=env,
+    )  # fmt: skip
+    try:
+        wait_until_healthy(f"http://127.0.0.1:{port}/health", server, timeout_s=300)
+        out = subprocess.run(
+            [sys.executable, "-m", "agent.cli", "ask", "--json", "--composer", "model", "--llm-url",
+             f"http://127.0.0.1:{port}", "--llm-model", str(model_dir), "How long does the SmartBand X2 battery last?"],
+            capture_output=True, text=True, timeout=600, env=env,
+        )  # fmt: skip
+        assert out.returncode == 0, out.stderr[-2000:]
+        answer = json.loads(out.stdout)
+        assert answer["status"] == "answered" and "14" in answer["answer"]
+        assert answer["composer"] == "model" and answer["timings_ms"]["llm_first_token"] is not None
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+        log.close()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_until_healthy(url: str, process: subprocess.Popen[bytes], timeout_s: float) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        assert process.poll() is None, "the model server exited while starting"
+        try:
+            with urllib.request.urlopen(url, timeout=2) as r:  # noqa: S310 (loopback)
+                if r.status == 200:
+                    return
+        except OSError:
+            pass
+        time.sleep(0.5)  # polling a server that is loading a model: there is no event to wait on
+    raise AssertionError(f"the model server did not become healthy within {timeout_s} s")
