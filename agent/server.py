@@ -37,7 +37,7 @@ MAX_QUESTION_CHARS = 500
 MAX_CONVERSATIONS = 8  # spoken conversations at once; each costs ASR and TTS time on a shared CPU
 MAX_BODY_BYTES = 64 * 1024  # every JSON API takes far less; a bigger body is refused while it arrives
 MAX_CATALOG_BYTES = 20 * 1024 * 1024
-CATALOG_SUFFIXES = (".yaml", ".yml", ".json", ".csv")
+CATALOG_SUFFIXES = (".yaml", ".yml", ".json", ".csv", ".xlsx")
 PCM_ROLES = ("host", "agent")  # room tokens that may also open /ws/pcm (besides the admin token)
 ASGIApp = Callable[[MutableMapping[str, Any], Any, Any], Awaitable[None]]
 

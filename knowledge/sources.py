@@ -9,6 +9,8 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
+import stat
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -67,18 +69,26 @@ class RawCatalog:
 
 
 def read(path: Path) -> RawCatalog:
-    """Parse a catalog file of any supported format; syntax errors raise CatalogError."""
+    """Parse a catalog file of any supported format; syntax errors raise CatalogError.
+
+    Only a regular file is opened (never a device or a FIFO), and reading stops past the size limit
+    whatever the file claimed to be when it was checked."""
     name = str(path)
-    if not path.exists():
-        raise CatalogError([Problem(name, None, "", "file not found")])
-    if path.is_dir():
-        raise CatalogError([Problem(name, None, "", "is a directory, expected a .yaml, .json or .csv file")])
-    if path.stat().st_size > MAX_CATALOG_BYTES:
-        raise CatalogError([Problem(name, None, "", f"file is larger than {MAX_CATALOG_BYTES // 2**20} MB")])
-    if path.suffix.lower() == ".xlsx":
-        return read_xlsx(path, name)
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        info = path.stat()
+    except OSError:
+        raise CatalogError([Problem(name, None, "", "file not found")]) from None
+    if stat.S_ISDIR(info.st_mode):
+        raise CatalogError([Problem(name, None, "", "is a directory, expected a .yaml, .json, .csv or .xlsx file")])
+    if not stat.S_ISREG(info.st_mode):
+        raise CatalogError([Problem(name, None, "", "is not a regular file")])
+    if info.st_size > MAX_CATALOG_BYTES:
+        raise CatalogError([Problem(name, None, "", f"file is larger than {MAX_CATALOG_BYTES // 2**20} MB")])
+    data = _read_capped(path, name)
+    if path.suffix.lower() == ".xlsx":
+        return read_xlsx(io.BytesIO(data), name)
+    try:
+        text = data.decode("utf-8-sig")
     except UnicodeDecodeError as e:
         raise CatalogError([Problem(name, None, "", f"not UTF-8 text ({e.reason} at byte {e.start})")]) from None
     suffix = path.suffix.lower()
@@ -91,6 +101,21 @@ def read(path: Path) -> RawCatalog:
     raise CatalogError(
         [Problem(name, None, "", f"unsupported file type '{suffix}' (use .yaml, .yml, .json, .csv or .xlsx)")]
     )
+
+
+def _read_capped(path: Path, name: str) -> bytes:
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0)  # a FIFO swapped in after the check cannot block us
+    try:
+        fd = os.open(path, flags)
+    except OSError as e:
+        raise CatalogError([Problem(name, None, "", f"cannot be read ({e.strerror})")]) from None
+    with os.fdopen(fd, "rb") as f:
+        if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):
+            raise CatalogError([Problem(name, None, "", "is not a regular file")])
+        data = f.read(MAX_CATALOG_BYTES + 1)
+    if len(data) > MAX_CATALOG_BYTES:
+        raise CatalogError([Problem(name, None, "", f"file is larger than {MAX_CATALOG_BYTES // 2**20} MB")])
+    return data
 
 
 def read_yaml(text: str, name: str) -> RawCatalog:
@@ -180,7 +205,7 @@ def read_csv(text: str, name: str) -> RawCatalog:
     return _from_sheet(header, rows, raw)
 
 
-def read_xlsx(path: Path, name: str) -> RawCatalog:
+def read_xlsx(path: Path | io.BytesIO, name: str) -> RawCatalog:
     """The first worksheet of an Excel workbook, read like a CSV export (row numbers are the sheet's)."""
     import zipfile
 

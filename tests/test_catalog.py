@@ -121,5 +121,8 @@ def test_the_documented_examples_load(tmp_path: Path) -> None:
     yaml_block = doc.split("```yaml\n")[1].split("```")[0]
     catalog = load_catalog(write(tmp_path, "example.yaml", yaml_block))
     assert catalog.product("band-x2").variants[1].price == "229"
-    csv_block = doc.split("```csv\n")[1].split("```")[0]
-    assert load_catalog(write(tmp_path, "example.csv", csv_block)).product("band-1").specs["nfc"] is False
+    chinese, shopify = (block.split("```")[0] for block in doc.split("```csv\n")[1:3])
+    band = load_catalog(write(tmp_path, "chinese.csv", chinese)).product("A100")
+    assert band.price == "199" and band.specs["续航"].get("zh") == "14天"
+    tee = load_catalog(write(tmp_path, "shopify.csv", shopify)).product("trail-tee")
+    assert [v.stock for v in tee.variants] == [5, 3] and tee.variants[1].price == "27.5"
