@@ -134,19 +134,12 @@ def price_range(catalog: Catalog, product: Product) -> Fact | None:
         )
         text = Text(zh=f"{name.get('zh')}：{zh}。", en=f"The {name.get('en')} costs {en}.")
         return _fact(product, "price", text)
-    return Fact(
-        id=f"{product.id}/price-range",
-        kind="price",
-        product_id=product.id,
-        key="price",
-        label=Text(zh="价格", en="price"),
-        value=Text(zh=f"{money(catalog, low, 'zh')}到{money(catalog, high, 'zh')}", en=f"{low} to {high}"),
-        statement=Text(
-            zh=f"{name.get('zh')}的价格是{money(catalog, low, 'zh')}到{money(catalog, high, 'zh')}，看款式。",
-            en=f"The {name.get('en')} costs from {money(catalog, low, 'en')} to {money(catalog, high, 'en')}, "
-            "depending on the option.",
-        ),
+    text = Text(
+        zh=f"{name.get('zh')}的价格是{money(catalog, low, 'zh')}到{money(catalog, high, 'zh')}，看款式。",
+        en=f"The {name.get('en')} costs from {money(catalog, low, 'en')} to {money(catalog, high, 'en')}, "
+        "depending on the option.",
     )
+    return _fact(product, "price", text)
 
 
 def _plain(amount: Decimal) -> str:
@@ -439,7 +432,7 @@ def _fact(product: Product, key: str, text: Text, polarity: bool | None = None, 
         kind=key,
         product_id=product.id,
         key=key,
-        label=Text(zh=key, en=key),
+        label=translate(key) or Text(zh=key, en=key),
         value=text,
         statement=text,
         polarity=polarity,
