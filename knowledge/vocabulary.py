@@ -395,7 +395,14 @@ _UNIT_HINTS = (
 UNIT_HINTS = tuple((re.compile(q, re.IGNORECASE), re.compile(v, re.IGNORECASE)) for q, v in _UNIT_HINTS)
 
 
-def measure_units(question: str) -> list[re.Pattern[str]]:
-    """The value patterns of the measures a question asks for ("几升" -> a value in L or 升)."""
+# units that belong to one attribute only (lumens are brightness, decibels loudness); hours or
+# centimetres could be several attributes of one product (charging time or battery life)
+SPECIFIC_UNITS = re.compile(r"lm|db|°|rpm|mah|/min|gsm|oz|瓦")
+
+
+def measure_units(question: str, specific: bool = False) -> list[re.Pattern[str]]:
+    """The value patterns of the measures a question asks for ("几升" -> a value in L or 升); with
+    `specific`, only units that name one attribute."""
     q = normalize(question)
-    return [value for asked, value in UNIT_HINTS if asked.search(q)]
+    found = [value for asked, value in UNIT_HINTS if asked.search(q)]
+    return [v for v in found if SPECIFIC_UNITS.search(v.pattern)] if specific else found

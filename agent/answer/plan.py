@@ -117,20 +117,23 @@ class Planner:
         plan = self._products(question, lang, products, hits, resolution.how)
         # a concrete aspect asked and missing ("charging time") stays unknown; only words the lexicon
         # does not know are read by meaning
+        # a lexicon aspect the catalog does not word that way ("how bright" for "output: 250 lm") is
+        # still found by a unit that belongs to that attribute alone
         measured = bool(measure_units(question)) and all(h.aspect.name in MEASURE_ASPECTS for h in hits)
-        if plan.status == "unknown" and (not hits or measured):
-            found = [self._meaning_fact(question, pid) for pid in products]
+        specific = bool(measure_units(question, specific=True))
+        if plan.status == "unknown" and (not hits or measured or specific):
+            found = [self._meaning_fact(question, pid, specific and not measured and bool(hits)) for pid in products]
             if found and all(found):
                 facts = tuple(f for f in found if f is not None)
                 reason = "compare" if len(facts) > 1 else "spec"
                 return Plan(question, lang, "answered", reason, products, facts, aspect="meaning")
         return plan
 
-    def _meaning_fact(self, question: str, pid: str) -> Fact | None:
+    def _meaning_fact(self, question: str, pid: str, specific: bool = False) -> Fact | None:
         """The spec asked about in the viewer's own words: a value in the measure asked for ("几升" -> 4L),
         else a label close enough in meaning, clearly ahead of the next."""
         specs = [f for f in self._candidate_facts(question, pid) if f.kind in ("spec", "detail")]
-        units = measure_units(question)
+        units = measure_units(question, specific)
         if units:
             fitting = [f for f in specs if any(u.search(" ".join(f.value.variants())) for u in units)]
             ranked = self.kb.index.search(question, fitting, k=1)
