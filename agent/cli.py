@@ -114,6 +114,10 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--open-pcm", action="store_true", help="/ws/pcm without a token (benchmarks; loopback addresses only)"
     )
+    serve.add_argument(
+        "--log-format", choices=("text", "json"), default="text",
+        help="json: one JSON object per line on stderr, one per turn with its id, question, answer and timings",
+    )  # fmt: skip
     serve.set_defaults(run=cmd_serve)
 
     models = sub.add_parser("models", help="model weights").add_subparsers(metavar="ACTION")
@@ -335,6 +339,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         raise UserError(str(e)) from None
     if args.open_pcm and args.host not in ("127.0.0.1", "localhost", "::1"):
         raise UserError("--open-pcm leaves /ws/pcm without a token: only on a loopback --host (127.0.0.1)")
+    _configure_logging(args.log_format)
     host = _host(args)
     voice = None if args.no_voice else _voice(args, host)
     token = os.environ.get("LIVEHOST_ADMIN_TOKEN")
@@ -357,6 +362,24 @@ def cmd_serve(args: argparse.Namespace) -> int:
     print(f"admin token (catalog reload, minting tokens, /ws/pcm): {app.state.admin_token}", flush=True)
     uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
     return 0
+
+
+def _configure_logging(fmt: str) -> None:
+    """json: one JSON object per line on stderr, every turn included (for a log collector); text: warnings."""
+    import logging
+
+    from agent.metrics import JsonLogFormatter
+
+    handler = logging.StreamHandler()
+    root = logging.getLogger("livehost")
+    if fmt == "json":
+        handler.setFormatter(JsonLogFormatter())
+        root.setLevel(logging.INFO)
+    else:
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        root.setLevel(logging.WARNING)
+    root.addHandler(handler)
+    root.propagate = False
 
 
 def cmd_join(args: argparse.Namespace) -> int:

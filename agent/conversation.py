@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import logging
 import threading
 import time
@@ -74,6 +75,7 @@ class Stages:
     new_vad: Callable[[], SpeechProbabilities]  # each conversation has its own VAD state
     completion: Callable[[np.ndarray], float] | None = None  # the end-of-turn model
     turn_options: TurnOptions | None = None  # the host's defaults for its conversations
+    on_turn: Callable[[dict[str, Any]], None] | None = None  # every finished turn (metrics, the turn log)
 
 
 @dataclass
@@ -101,6 +103,9 @@ class _Reply:
     duplicate: str = ""  # what was said instead, when another viewer's answer was this one's
 
 
+_CONVERSATION_IDS = itertools.count(1)
+
+
 class Conversation:
     def __init__(
         self,
@@ -112,6 +117,7 @@ class Conversation:
         clock: Callable[[], float] = time.monotonic,
     ):
         self.stages = stages
+        self.id = next(_CONVERSATION_IDS)  # with the turn's number, an id unique in this process
         self.options = options or stages.turn_options or TurnOptions()
         self.on_message = on_message or (lambda message: None)
         self.on_stage = on_stage  # the product the seller is showing, if any
@@ -388,7 +394,10 @@ class Conversation:
             self.history.append(Message("agent", reply.turn.heard, reply.turn.id, interrupted))
         self._replies.pop(reply.turn.id, None)
         self._sync_engaged()
-        self.on_message({"type": "turn", **reply.turn.to_json()})
+        record = reply.turn.to_json()
+        self.on_message({"type": "turn", **record})
+        if self.stages.on_turn is not None:
+            self.stages.on_turn({"id": f"c{self.id}-t{reply.turn.id}", **record})
 
     def interrupt(self, reason: str) -> None:
         """The viewer talked over the agent (or left): the one place that decides what that cancels.

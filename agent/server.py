@@ -20,11 +20,12 @@ from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Header, HTTPException, Request, WebSocket
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import FileResponse, JSONResponse
+from fastapi.responses import FileResponse, JSONResponse, PlainTextResponse
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from agent.host import Host
+from agent.metrics import Metrics, resident_bytes
 from agent.pcm_socket import IDLE_S, RATES, parse_rate, pcm_conversation
 from agent.rtc.routes import RoomOptions, add_room
 from agent.rtc.signaling import MAX_JSON_DEPTH, json_depth_over
@@ -184,7 +185,8 @@ def create_app(
     app.state.host, app.state.admin_token = host, token
     engine = SerialEngine(host.engine)  # one model, one answer at a time, for text and voice alike
     conversations: set[WebSocket] = set()
-    stages_for = (lambda rate: voice.stages(engine, rate)) if voice is not None else None
+    metrics = app.state.metrics = Metrics()
+    stages_for = (lambda rate: voice.stages(engine, rate, on_turn=metrics.observe_turn)) if voice is not None else None
     site = add_room(
         app, room or RoomOptions(), token, stages_for, lambda p: host.catalog.current.catalog.has_product(p)
     )
@@ -217,6 +219,7 @@ def create_app(
     @app.exception_handler(Exception)
     async def crashed(_: Request, exc: Exception) -> JSONResponse:  # a bug must not take the host down
         log.exception("request failed")
+        metrics.error("http")
         return JSONResponse({"error": f"internal error: {type(exc).__name__}"}, status_code=500)
 
     @app.get("/", include_in_schema=False)
@@ -241,6 +244,33 @@ def create_app(
         detail = {"catalog": str(host.catalog.path), "catalog_problems": [str(p) for p in problems]}
         return {**public, **detail, "conversations": len(conversations)}
 
+    def participants(role: str) -> float:
+        return float(sum(p.role == role for r in app.state.rooms.rooms.values() for p in r.participants.values()))
+
+    metrics.gauge("livehost_viewers", "viewers in the rooms", lambda: participants("viewer"))
+    metrics.gauge("livehost_agents", "AI hosts in the rooms", lambda: participants("agent"))
+    metrics.gauge("livehost_pcm_conversations", "spoken conversations on /ws/pcm", lambda: float(len(conversations)))
+    metrics.gauge("livehost_answers_waiting", "questions waiting for the answer engine", lambda: float(engine.waiting))
+    metrics.gauge(
+        "livehost_catalog_problems",
+        "problems of the last catalog reload",
+        lambda: float(len(host.catalog.last_problems)),
+    )
+    metrics.gauge("process_resident_memory_bytes", "resident memory of the process", resident_bytes)
+
+    @app.get("/metrics", dependencies=[Depends(require_admin)], include_in_schema=False)
+    async def prometheus() -> PlainTextResponse:
+        return PlainTextResponse(metrics.render(), media_type="text/plain; version=0.0.4")
+
+    @app.get("/readyz")
+    async def ready() -> JSONResponse:
+        """Ready to take viewers: a catalog is loaded and, with voice, the AI host is in its room."""
+        waiting = []
+        if voice is not None and site.agent is not None and not participants("agent"):
+            waiting.append("the AI host has not joined its room yet")
+        body = {"ready": not waiting, **({"waiting_for": waiting} if waiting else {})}
+        return JSONResponse(body, status_code=503 if waiting else 200)
+
     @app.get("/api/products")
     async def products() -> list[dict[str, Any]]:
         catalog = host.catalog.current.catalog
@@ -252,8 +282,9 @@ def create_app(
             raise HTTPException(422, "question: is empty")
         if body.product and not host.catalog.current.catalog.has_product(body.product):
             raise HTTPException(404, f"product '{body.product}' is not in the catalog")
-        answer = await asyncio.to_thread(engine.answer, body.question, body.product)
-        return answer.to_json()
+        answer = (await asyncio.to_thread(engine.answer, body.question, body.product)).to_json()
+        metrics.observe_answer(answer, "api")
+        return answer
 
     @app.post("/api/catalog/reload", dependencies=[Depends(require_admin)])
     async def reload(body: ReloadRequest | None = None) -> JSONResponse:

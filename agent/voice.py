@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -39,16 +39,25 @@ class SerialEngine:
     def __init__(self, engine: AnswerEngine):
         self.engine = engine
         self._lock = threading.Lock()
+        self.waiting = 0  # questions waiting for the engine or being answered (the model's queue depth)
 
     def stream(
         self, question: str, on_stage: str | None = None, cancel: threading.Event | None = None
     ) -> Iterator[tuple[Answer, Any]]:
-        with self._lock:
-            yield from self.engine.stream(question, on_stage, cancel)
+        self.waiting += 1
+        try:
+            with self._lock:
+                yield from self.engine.stream(question, on_stage, cancel)
+        finally:
+            self.waiting -= 1
 
     def answer(self, question: str, on_stage: str | None = None) -> Answer:
-        with self._lock:
-            return self.engine.answer(question, on_stage)
+        self.waiting += 1
+        try:
+            with self._lock:
+                return self.engine.answer(question, on_stage)
+        finally:
+            self.waiting -= 1
 
 
 class VoiceModels:
@@ -79,7 +88,9 @@ class VoiceModels:
             self.completion = TurnCompletion(options.turn_model, device=options.device)
         self.load_ms = (time.perf_counter() - started) * 1000
 
-    def stages(self, engine: SerialEngine | AnswerEngine, rate: int) -> Stages:
+    def stages(
+        self, engine: SerialEngine | AnswerEngine, rate: int, on_turn: Callable[[dict[str, Any]], None] | None = None
+    ) -> Stages:
         from agent.tts.speaker import Speaker
         from agent.turns.vad import SpeechDetector
 
@@ -89,7 +100,7 @@ class VoiceModels:
         if partials is None:
             partials = 640.0 if self.options.device == "cuda" else 0.0
         turns = TurnOptions(partial_every_ms=partials)
-        return Stages(self.recognizer, engine, speaker, SpeechDetector, completion, turns)  # type: ignore[arg-type]
+        return Stages(self.recognizer, engine, speaker, SpeechDetector, completion, turns, on_turn)  # type: ignore[arg-type]
 
     def warm(self) -> None:
         """One pass through every model, so the first viewer does not pay for lazy initialisation."""

@@ -110,3 +110,14 @@ def test_an_edited_catalog_is_picked_up_and_a_broken_edit_changes_nothing(tmp_pa
         assert client.get("/healthz").json()["catalog_problem_count"] == 1
         assert "catalog_problems" not in client.get("/healthz").json()
         assert "59" in price()
+
+
+def test_metrics_for_the_admin_and_readiness_for_anyone(client: TestClient) -> None:
+    assert client.get("/metrics").status_code == 401
+    client.post("/api/ask", json={"question": "How long does the band last?"})
+    scrape = client.get("/metrics", headers={"Authorization": "Bearer secret"})
+    assert scrape.status_code == 200 and scrape.headers["content-type"].startswith("text/plain")
+    assert 'livehost_questions_total{channel="api",status="answered"}' in scrape.text
+    assert "livehost_answer_first_clause_seconds_count" in scrape.text and "livehost_viewers 0" in scrape.text
+    ready = client.get("/readyz")
+    assert ready.status_code == 200 and ready.json() == {"ready": True}  # no voice: no AI host to wait for

@@ -11,6 +11,7 @@ import json
 import subprocess
 import sys
 import time
+import urllib.request
 from pathlib import Path
 
 import numpy as np
@@ -149,7 +150,9 @@ def test_the_pcm_websocket_holds_a_spoken_conversation(say: Speaker) -> None:
 
     # the client stops streaming after its question, like a push-to-talk button: the agent still answers
     question = np.concatenate([say.synthesize("How long does the SmartBand X2 battery last?", "en"), silence(0.2)])
-    with running_server("--composer", "catalog", "--open-pcm") as (url, _):  # loopback: no token needed
+    env = {"LIVEHOST_ADMIN_TOKEN": "admin-t"}
+    # loopback: no token needed
+    with running_server("--composer", "catalog", "--open-pcm", "--log-format", "json", env=env) as (url, proc):
         ws_url = url.replace("http", "ws") + "/ws/pcm"
         with connect(ws_url, max_size=None) as ws:
             ws.send(json.dumps({"type": "start", "sample_rate": 16000}))
@@ -179,3 +182,13 @@ def test_the_pcm_websocket_holds_a_spoken_conversation(say: Speaker) -> None:
             assert len(audio) > 0.3 * RATE * 2
         with connect(ws_url + "?sample_rate=12345") as ws:
             assert "sample_rate must be one of" in json.loads(ws.recv(timeout=10))["error"]
+        # the turn is counted and timed for Prometheus, and logged as one JSON record with its id
+        scrape = urllib.request.Request(url + "/metrics", headers={"Authorization": "Bearer admin-t"})
+        metrics = urllib.request.urlopen(scrape, timeout=10).read().decode()
+        assert 'livehost_turns_total{status="answered"} 1' in metrics
+        assert 'livehost_turn_stage_seconds_bucket{stage="asr",le="+Inf"} 1' in metrics
+        assert "process_resident_memory_bytes" in metrics
+        proc.terminate()
+        out = proc.communicate(timeout=20)[0]
+    turns = [json.loads(line) for line in out.splitlines() if line.startswith("{") and '"turn"' in line]
+    assert turns and turns[0]["turn"].startswith("c") and "14" in turns[0]["record"]["answer"]
