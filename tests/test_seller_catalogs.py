@@ -122,6 +122,10 @@ def test_english_keys_with_yes_and_none_values(tmp_path: Path, embedder: Univers
     assert "450 ml" in bin_.text
     battery = engine.answer("Does the S7 run on a battery?")
     assert battery.text.startswith("No")
+    alexa = engine.answer("Does the S7 work with Alexa?")
+    assert alexa.text.startswith("Yes") and "Mi Home, Alexa" in alexa.text
+    homekit = engine.answer("Does the S7 work with HomeKit?")
+    assert not homekit.text.startswith("Yes")  # a list that lacks it says what it has, never an invented yes
 
 
 def test_products_by_partial_names_and_categories_in_either_language(

@@ -9,7 +9,7 @@ The language model only ever phrases a plan; it never decides whether a fact exi
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Literal
 
@@ -17,7 +17,7 @@ from agent.answer import operations as ops
 from agent.answer.screening import screen
 from knowledge.aspects import ASPECTS, AspectHit, answers, detect
 from knowledge.base import KnowledgeBase
-from knowledge.catalog import Product
+from knowledge.catalog import Product, Text
 from knowledge.facts import Fact
 from knowledge.resolve import CATEGORY_GROUPS, Resolution
 from knowledge.text import compact, detect_language, normalize, tokens
@@ -298,7 +298,7 @@ class Planner:
             chosen += found[:per_product]
         primary = primary or (hits[0] if hits else None)
         aspect = primary.aspect.name if primary else None
-        chosen = self._price_ranges(question, chosen)
+        chosen = [confirmed(question, f) for f in self._price_ranges(question, chosen)]
         if not chosen:
             return Plan(question, lang, "unknown", "not_in_catalog", products, aspect=aspect)
         reason = "compare" if len(products) > 1 else ("faq" if chosen[0].kind == "faq" else chosen[0].kind)
@@ -368,6 +368,28 @@ class Planner:
         if best.semantic >= MIN_SEMANTIC or (best.lexical >= lexical_min and best.semantic >= semantic_min):
             return _with_variant_twins([best.fact], facts)
         return []
+
+
+# a question that wants a yes or a no ("does it work with Alexa?", "能连小爱吗")
+YES_NO_QUESTION = re.compile(
+    r"^\s*(do|does|did|is|are|can|could|will|would|has|have|should)\b|吗[?？!！。\s]*$|能不能|可不可以|是不是|有没有|支不支持",
+    re.IGNORECASE,
+)
+
+
+def confirmed(question: str, fact: Fact) -> Fact:
+    """A yes/no question answered by a value that names what was asked ("works with: Mi Home, Alexa" for
+    "does it work with Alexa?") opens with the yes; a no is never inferred from what a list lacks."""
+    if fact.kind != "spec" or fact.polarity is not None or not YES_NO_QUESTION.search(question):
+        return fact
+    value = " ".join(fact.value.variants())
+    words = re.findall(r"[A-Za-z][A-Za-z0-9+.-]{2,}", question)
+    named = [w for w in words if re.search(rf"(?<![A-Za-z]){re.escape(w)}(?![A-Za-z])", value, re.IGNORECASE)]
+    about = " ".join(fact.label.variants())
+    if not [w for w in named if w.lower() not in about.lower()]:
+        return fact
+    statement = Text(zh="是的，" + fact.statement.get("zh"), en="Yes. " + fact.statement.get("en"))
+    return replace(fact, statement=statement, polarity=True)
 
 
 def _is_policy(hit: AspectHit) -> bool:
