@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from knowledge.catalog import Catalog, Product, SpecValue, Text, Variant
 from knowledge.text import CJK
+from knowledge.values import value_polarity
 
 CURRENCY_WORDS = {
     "CNY": Text(zh="元", en="yuan"),
@@ -58,22 +59,6 @@ def _value_text(value: SpecValue) -> Text:
     if isinstance(value, bool):
         return Text(zh="支持" if value else "不支持", en="yes" if value else "no")
     return value
-
-
-# a value that opens with a yes or a no ("none (wired only)", "无，需插电"): a yes/no fact with a remark
-VALUE_NO = re.compile(r"^\s*(no|none|not|without|无|不支持|没有|不带|否)(?=$|[\s(（,，;；:：-])", re.IGNORECASE)
-VALUE_YES = re.compile(r"^\s*(yes|支持|有|是)(?=$|[\s(（,，;；:：-])", re.IGNORECASE)
-
-
-def value_polarity(value: SpecValue) -> bool | None:
-    if isinstance(value, bool):
-        return value
-    text = value.get("en") if value.has("en") else value.get("zh")
-    if VALUE_NO.match(text):
-        return False
-    if VALUE_YES.match(text):
-        return True
-    return None
 
 
 def speakable(label: Text, lang: str) -> bool:

@@ -14,6 +14,7 @@ from typing import Any
 from knowledge.catalog import FAQ, LANGUAGES, Catalog, Product, SpecValue, Store, Text, Variant
 from knowledge.compile import compile_catalog
 from knowledge.sources import CatalogError, Path_, Problem, RawCatalog, read
+from knowledge.values import yes_no
 
 SAMPLE_CATALOG = Path(__file__).parent / "sample" / "catalog.yaml"
 
@@ -418,29 +419,6 @@ class _Builder:
             if q and a:
                 out.append(FAQ(q=q, a=a))
         return tuple(out)
-
-
-YES_WORDS = frozenset(
-    ("yes", "y", "true", "supported", "available", "included", "✓", "√", "有", "是", "支持", "带", "可以", "具备")
-)
-NO_WORDS = frozenset(
-    ("no", "n", "false", "none", "unsupported", "not supported", "not available", "not included", "n/a", "✗", "×")
-    + ("无", "否", "不支持", "没有", "不带", "不可以", "不具备")
-)
-
-
-def yes_no(value: Any) -> bool | None:
-    """A spec value that is only a yes or a no ("yes", "不支持", true), as a boolean; else None."""
-    if isinstance(value, bool):
-        return value
-    if not isinstance(value, str):
-        return None
-    word = value.strip().strip(".。!！").lower()
-    if word in YES_WORDS:
-        return True
-    if word in NO_WORDS:
-        return False
-    return None
 
 
 def _opt(value: Any) -> str | None:

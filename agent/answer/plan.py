@@ -14,6 +14,7 @@ from decimal import Decimal
 from typing import Literal
 
 from agent.answer import operations as ops
+from agent.answer import queries
 from agent.answer.screening import screen
 from knowledge.aspects import ASPECTS, AspectHit, answers, detect
 from knowledge.base import KnowledgeBase
@@ -90,7 +91,7 @@ class Planner:
         hits = detect(self._without_names(question))
         primary = hits[0] if hits else None
         resolution = self._by_variant(question, self.kb.resolver.resolve(question, on_stage))
-        query = ops.read_query(question) or ops.asks_own_option(question, self._single(resolution))
+        query = queries.read_query(question) or queries.asks_own_option(question, self._single(resolution))
         if query is not None:
             queried = self._query(question, lang, query, resolution, hits)
             if queried is not None:
@@ -146,7 +147,7 @@ class Planner:
         return ranked[0].fact
 
     def _query(
-        self, question: str, lang: str, query: ops.Query, resolution: Resolution, hits: list[AspectHit]
+        self, question: str, lang: str, query: queries.Query, resolution: Resolution, hits: list[AspectHit]
     ) -> Plan | None:
         """A question that is a catalog query (cheapest, stock, options, the store...), when it is one."""
         catalog = self.kb.catalog
@@ -211,9 +212,9 @@ class Planner:
         specs = [f for f in facts if f.kind == "spec" and f.variant is None][: 2 if chosen else 3]
         return Plan(question, lang, "answered", "overview", (product.id,), (*chosen, *specs, price), aspect="overview")
 
-    def _recommend(self, question: str, lang: str, query: ops.Query, products: list[Product]) -> Plan | None:
+    def _recommend(self, question: str, lang: str, query: queries.Query, products: list[Product]) -> Plan | None:
         budget = Decimal(query.value) if query.value else None
-        pool = [p for p in products if budget is None or Decimal(ops._low(p)) <= budget]
+        pool = [p for p in products if budget is None or Decimal(ops.lowest_price(p)) <= budget]
         if not pool:
             return None
         ranked = self.kb.index.rank_products(question, [p.id for p in pool])
