@@ -1,5 +1,5 @@
-"""Is this said to the agent? The host talks to the audience all stream long; only what begins with
-the agent's name ("Lumi, ...", "Hey Lumi, ...", "Lumi，...") is a question for it.
+"""Is this said to the agent? The host talks to the audience all stream long; only a sentence that
+begins with the agent's name ("Lumi, ...", "Hey Lumi, ...", "Lumi，...") is a question for it.
 
 Whisper spells a name it does not know in several ways ("Lumi", "Lumie", "Lemmy"), so the first
 word matches the name within a small edit distance, or by its consonants ("lm" for all three).
@@ -12,6 +12,7 @@ from collections.abc import Callable
 
 GREETINGS = {"hey", "hi", "hello", "ok", "okay", "so", "嗨", "哎", "喂"}
 _WORD = re.compile(r"[A-Za-z]+|[\u4e00-\u9fff]+")
+_SENTENCE_END = re.compile(r"[.!?。！？]+\s*")
 
 
 def _distance(a: str, b: str) -> int:
@@ -36,6 +37,15 @@ def addressed_to(name: str) -> Callable[[str], str | None]:
     allowed = 1 + len(wanted) // 5 if wanted.isascii() and len(wanted) >= 4 else 0
 
     def question(text: str) -> str | None:
+        # any sentence may open with the name: two utterances heard as one turn ("Welcome, everyone.
+        # Lumi, how long ...?") carry the question in the second
+        for start in [0, *(m.end() for m in _SENTENCE_END.finditer(text))]:
+            found = opening(text[start:])
+            if found:
+                return found
+        return None
+
+    def opening(text: str) -> str | None:
         words = list(_WORD.finditer(text))
         if words and words[0].group().lower() in GREETINGS:
             words = words[1:]

@@ -31,3 +31,10 @@ def test_a_chinese_name_opens_the_question() -> None:
     assert check("小美，这款多少钱?") == "这款多少钱?"
     assert check("小美这款多少钱") == "这款多少钱"
     assert check("大家好，今天给大家介绍") is None
+
+
+def test_a_question_after_other_talk_in_the_same_turn_is_found() -> None:
+    ask = addressed_to("Lumi")
+    merged = "Welcome everyone to today's stream. Lumi, how many days does the X2 battery last?"
+    assert ask(merged) == "how many days does the X2 battery last?"
+    assert ask("Welcome everyone. Thanks for coming, the X2 is on sale.") is None
