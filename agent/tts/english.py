@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from agent.tts.memory import ShrinkingSession, share_arena
 from agent.tts.voice import VoiceError
 
 CURRENCIES = {"$": "dollars", "US$": "dollars", "¥": "yuan", "￥": "yuan", "€": "euros", "£": "pounds"}
@@ -130,6 +131,8 @@ def _session(path: Path, device: str, threads: int, onnxruntime: Any) -> Any:
     options.execution_mode = onnxruntime.ExecutionMode.ORT_SEQUENTIAL
     # idle worker threads must not spin on the cores ASR and the LLM share with us
     options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    if device == "cpu":
+        share_arena(options, onnxruntime)  # memory given back after each run (agent/tts/memory.py)
     if device == "cuda":
         if "CUDAExecutionProvider" not in onnxruntime.get_available_providers():
             raise VoiceError("the English voice on CUDA needs onnxruntime-gpu (this onnxruntime has no CUDA provider)")
@@ -150,4 +153,4 @@ def _session(path: Path, device: str, threads: int, onnxruntime: Any) -> Any:
         raise VoiceError(
             "the English voice could not start on CUDA (onnxruntime fell back to the CPU; check CUDA/cuDNN)"
         )
-    return session
+    return ShrinkingSession(session, onnxruntime) if device == "cpu" else session

@@ -28,6 +28,7 @@ import numpy as np
 from agent.tts.latin_pinyin import latin_syllables
 from agent.tts.mandarin_numbers import CJK, normalize_text
 from agent.tts.mandarin_weights import read_manifest, resolve_mandarin
+from agent.tts.memory import ShrinkingSession, share_arena
 from agent.tts.voice import VoiceError
 
 __all__ = ["MandarinFrontend", "MandarinVoice"]
@@ -258,6 +259,7 @@ def _session(path: Path, device: str, threads: int) -> Any:
     kind, _, index = device.partition(":")
     if kind == "cpu":
         providers: list[Any] = ["CPUExecutionProvider"]
+        share_arena(options, ort)  # memory given back after each run (agent/tts/memory.py)
     elif kind == "cuda":
         if "CUDAExecutionProvider" not in ort.get_available_providers():
             raise VoiceError("device 'cuda' needs onnxruntime-gpu, but this onnxruntime has no CUDA provider.")
@@ -270,4 +272,4 @@ def _session(path: Path, device: str, threads: int) -> Any:
         raise VoiceError(f"The Mandarin voice model {path} cannot be loaded ({exc}).") from exc
     if kind == "cuda" and session.get_providers()[0] != "CUDAExecutionProvider":
         raise VoiceError(f"CUDA could not be initialised for the Mandarin voice model {path.name}.")
-    return session
+    return ShrinkingSession(session, ort) if kind == "cpu" else session

@@ -16,6 +16,7 @@ from collections.abc import Mapping
 import numpy as np
 
 from agent.audio import resample, voiced_span
+from agent.tts.memory import idle_trim
 from agent.tts.voice import Voice, VoiceError
 
 SILENT_DBFS = -60.0  # a clause whose speech is quieter than this is silence, not something to amplify
@@ -78,6 +79,7 @@ class Speaker:
             audio = np.asarray(voice.synthesize(text), dtype=np.float32).reshape(-1)
             audio = self._finish(resample(audio, voice.sample_rate, self.rate))
             self.last_ms = (time.perf_counter() - start) * 1000
+        idle_trim.busy()  # freed memory goes back to the system once the answer is out
         return audio
 
     async def speak(self, text: str, language: str) -> np.ndarray:
