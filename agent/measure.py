@@ -62,6 +62,19 @@ def add_bench_parsers(sub: Any, host_arguments: Callable[[Any], None], voice_arg
     room_bench.add_argument("--out", type=Path, default=Path("reports/bench-room"))
     room_bench.set_defaults(run=cmd_bench_room)
 
+    memory = sub.add_parser(
+        "bench-memory", help="server RSS over cycles of viewers joining, asking (chat and /ws/pcm) and leaving"
+    )
+    memory.add_argument("--cycles", type=int, default=5)
+    memory.add_argument("--viewers", type=int, default=6, help="chat viewers per cycle, one typed question each")
+    memory.add_argument("--spoken", type=int, default=2, help="spoken questions over /ws/pcm per cycle")
+    memory.add_argument("--idle-s", type=float, default=15.0, help="quiet time after everyone left, per cycle")
+    memory.add_argument("--max-minutes", type=float, default=30.0, help="no new cycle starts after this")
+    memory.add_argument("--serve-args", default="", help='extra arguments for the server, e.g. "--composer catalog"')
+    memory.add_argument("--compare", type=Path, metavar="REPORT", help="an earlier run's report.json, drawn behind")
+    memory.add_argument("--out", type=Path, default=Path("reports/bench-memory"))
+    memory.set_defaults(run=cmd_bench_memory)
+
 
 def cmd_bench_catalog(args: argparse.Namespace) -> int:
     from evals import catalog_scale
@@ -160,6 +173,38 @@ def cmd_bench_room(args: argparse.Namespace) -> int:
         f"barge-in stop p50/p95 {stop['p50']}/{stop['p95']} ms; answer accuracy {report['answer_accuracy']}"
     )
     print(f"wrote {json_path} and {md_path}")
+    return 0
+
+
+def cmd_bench_memory(args: argparse.Namespace) -> int:
+    """Starts `livehost serve --open-pcm` on loopback and samples its RSS while viewers come and go."""
+    import shlex
+
+    from agent import cli
+    from evals import memory
+    from evals.voice import pick_questions
+    from knowledge.loader import load_catalog
+
+    if min(args.cycles, args.viewers + args.spoken) < 1 or args.viewers < 0 or args.spoken < 0 or args.idle_s < 0:
+        raise cli.UserError("--cycles and --viewers + --spoken must be at least 1, --idle-s at least 0")
+    serve_args = shlex.split(args.serve_args)
+    catalog = serve_args[serve_args.index("--catalog") + 1] if "--catalog" in serve_args[:-1] else cli.SAMPLE_CATALOG
+    asked = pick_questions(load_catalog(Path(catalog)), 2 * (args.viewers + args.spoken))
+    plan = memory.Plan(args.cycles, args.viewers, args.spoken, args.idle_s, max_minutes=args.max_minutes)
+    earlier = None
+    if args.compare:
+        try:
+            earlier = (json.loads(args.compare.read_text(encoding="utf-8")), f"run of {args.compare}")
+            if not isinstance(earlier[0], dict) or "samples" not in earlier[0]:
+                raise ValueError("no RSS samples in it")
+        except (OSError, ValueError) as e:
+            raise cli.UserError(f"--compare {args.compare} is not a readable report.json ({e})") from None
+    report = memory.run(plan, [(q.question, q.lang) for q in asked], serve_args, args.out, earlier=earlier)
+    print(
+        f"RSS baseline {report['baseline_mb']} MB, peak {report['peak_mb']} MB; after everyone left: "
+        f"{', '.join(str(mb) for mb in report['after_leave_mb'])} MB; settled: {report['settled']}"
+    )
+    print(f"wrote {args.out / 'report.json'} and {args.out / 'memory.png'}")
     return 0
 
 
