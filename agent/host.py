@@ -6,12 +6,14 @@ running agent would.
 
 from __future__ import annotations
 
+import gc
 import os
 from dataclasses import dataclass
 from pathlib import Path
 
 from agent.answer.compose import CatalogComposer, ChatStream, Composer, ModelComposer
 from agent.answer.engine import AnswerEngine
+from agent.tts.memory import trim_soon
 from knowledge.base import LiveCatalog
 from knowledge.embedding import Embedder, UniversalSentenceEncoder
 from knowledge.loader import SAMPLE_CATALOG
@@ -65,6 +67,9 @@ class Host:
                 probe_ms = composer.probe()
                 if probe_ms > FIRST_CLAUSE_BUDGET_MS:
                     composer = CatalogComposer()  # the model is dropped; its memory goes with it
+                    del model
+                    gc.collect()
+                    trim_soon()  # glibc keeps the freed gigabyte otherwise
                     self.model_name = None
                     self.composer_note = (
                         f"catalog sentences: the model needs {probe_ms:.0f} ms to a first clause on {options.device}, "

@@ -107,3 +107,8 @@ def _malloc_trim() -> Any:
 
 
 idle_trim = IdleTrim()  # one per process: malloc_trim acts on the whole process
+
+
+def trim_soon() -> None:
+    """Much memory was just freed (a model dropped): hand it back to the system once things are quiet."""
+    idle_trim.busy()
