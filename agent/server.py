@@ -24,6 +24,7 @@ from fastapi.responses import FileResponse, JSONResponse, PlainTextResponse
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from agent.conversation import Stages
 from agent.host import Host
 from agent.metrics import Metrics, resident_bytes
 from agent.pcm_socket import IDLE_S, RATES, parse_rate, pcm_conversation
@@ -186,7 +187,14 @@ def create_app(
     engine = SerialEngine(host.engine)  # one model, one answer at a time, for text and voice alike
     conversations: set[WebSocket] = set()
     metrics = app.state.metrics = Metrics()
-    stages_for = (lambda rate: voice.stages(engine, rate, on_turn=metrics.observe_turn)) if voice is not None else None
+
+    def voice_stages(rate: int) -> Stages:
+        assert voice is not None
+        stages = voice.stages(engine, rate)
+        stages.on_turn = metrics.observe_turn  # every finished turn is counted, timed and logged
+        return stages
+
+    stages_for = voice_stages if voice is not None else None
     site = add_room(
         app, room or RoomOptions(), token, stages_for, lambda p: host.catalog.current.catalog.has_product(p)
     )

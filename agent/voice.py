@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -88,9 +88,7 @@ class VoiceModels:
             self.completion = TurnCompletion(options.turn_model, device=options.device)
         self.load_ms = (time.perf_counter() - started) * 1000
 
-    def stages(
-        self, engine: SerialEngine | AnswerEngine, rate: int, on_turn: Callable[[dict[str, Any]], None] | None = None
-    ) -> Stages:
+    def stages(self, engine: SerialEngine | AnswerEngine, rate: int) -> Stages:
         from agent.tts.speaker import Speaker
         from agent.turns.vad import SpeechDetector
 
@@ -100,7 +98,7 @@ class VoiceModels:
         if partials is None:
             partials = 640.0 if self.options.device == "cuda" else 0.0
         turns = TurnOptions(partial_every_ms=partials)
-        return Stages(self.recognizer, engine, speaker, SpeechDetector, completion, turns, on_turn)  # type: ignore[arg-type]
+        return Stages(self.recognizer, engine, speaker, SpeechDetector, completion, turns)  # type: ignore[arg-type]
 
     def warm(self) -> None:
         """One pass through every model, so the first viewer does not pay for lazy initialisation."""
