@@ -249,7 +249,7 @@ def _variant(row: SheetRow, mapping: dict[str, str], index: int) -> dict[str, An
     variant: dict[str, Any] = {}
     sku = _cell(row, mapping, "sku")
     options = _options(row, mapping)
-    variant["id"] = _variant_id(sku, options, index)
+    variant["id"] = _variant_id(sku, index)
     if sku:
         variant["sku"] = sku
     if options:
@@ -260,7 +260,7 @@ def _variant(row: SheetRow, mapping: dict[str, str], index: int) -> dict[str, An
     return variant
 
 
-def _variant_id(sku: str, options: dict[str, str], index: int) -> str:
+def _variant_id(sku: str, index: int) -> str:
     if sku and re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}", sku):
         return sku
     return f"v{index + 1}"

@@ -205,10 +205,15 @@ class Planner:
         ids = resolution.product_ids
         return self.kb.catalog.product(ids[0]) if len(ids) == 1 else None
 
+    def _price(self, product: Product) -> Fact:
+        """What a product costs: over its options when they differ, else its own price fact."""
+        own = next(f for f in self.kb.facts_of(product.id) if f.kind == "price")
+        return ops.price_range(self.kb.catalog, product) or own
+
     def _overview(self, question: str, lang: str, product: Product) -> Plan:
         facts = self.kb.facts_of(product.id)
         chosen = [f for f in facts if f.kind == "description"][:1]
-        price = ops.price_range(self.kb.catalog, product) or next(f for f in facts if f.kind == "price")
+        price = self._price(product)
         specs = [f for f in facts if f.kind == "spec" and f.variant is None][: 2 if chosen else 3]
         return Plan(question, lang, "answered", "overview", (product.id,), (*chosen, *specs, price), aspect="overview")
 
@@ -223,7 +228,7 @@ class Planner:
         fitting = [
             s.fact for s in self.kb.index.search(question, [f for f in facts if f.kind in ("spec", "description")], k=1)
         ]
-        price = ops.price_range(self.kb.catalog, best) or next(f for f in facts if f.kind == "price")
+        price = self._price(best)
         return Plan(question, lang, "answered", "recommend", (best.id,), (*fitting, price), aspect="recommend")
 
     def _about_catalog(self, question: str) -> bool:
