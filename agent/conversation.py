@@ -42,6 +42,7 @@ from agent.turns.detector import (
     TurnEvent,
 )
 from agent.turns.options import TurnOptions
+from agent.workers import in_thread
 from knowledge.resolve import refers_back
 from knowledge.text import compact
 
@@ -196,7 +197,7 @@ class Conversation:
             samples = np.concatenate([c[0] for c in chunks if c])
             at = max(c[1] for c in chunks if c)
             try:
-                events = await asyncio.to_thread(self.detector.feed, samples, at)
+                events = await in_thread(self.detector.feed, samples, at)
             except Exception:  # a detector failure must not end the conversation
                 log.exception("turn detection failed on %d samples", len(samples))
                 continue
@@ -233,9 +234,7 @@ class Conversation:
     async def _transcribe_partial(self, audio: np.ndarray) -> None:
         """A draft of the turn so far, for live captions; the final transcript is made afresh."""
         try:
-            result = await asyncio.to_thread(
-                self.stages.recognizer.transcribe, audio, self._partial_language, partial=True
-            )
+            result = await in_thread(self.stages.recognizer.transcribe, audio, self._partial_language, partial=True)
         except Exception:
             log.exception("partial transcript failed")
             return
@@ -284,7 +283,7 @@ class Conversation:
         turn = reply.turn
         try:
             if typed is None:
-                heard = await asyncio.to_thread(self.stages.recognizer.transcribe, reply.audio)
+                heard = await in_thread(self.stages.recognizer.transcribe, reply.audio)
                 turn.mark("asr_final", self.clock())
                 text, turn.language = heard.text, heard.language
             else:
@@ -325,7 +324,7 @@ class Conversation:
             finally:
                 loop.call_soon_threadsafe(clauses.put_nowait, None)
 
-        producer = loop.create_task(asyncio.to_thread(produce))
+        producer = loop.create_task(in_thread(produce))
         answer: Answer | None = None
         try:
             while (item := await clauses.get()) is not None:
@@ -342,7 +341,7 @@ class Conversation:
                     text = reply.duplicate
                 if reply.addressee and not reply.queued:  # in a room, the first clause names who asked
                     text = f"{reply.addressee}{'，' if reply.language == 'zh' else ', '}{text}"
-                pcm = await asyncio.to_thread(self.stages.speaker.synthesize, text, reply.language)
+                pcm = await in_thread(self.stages.speaker.synthesize, text, reply.language)
                 turn.mark("tts_first_audio", self.clock())
                 reply.queued += 1
                 self.playout.enqueue(turn.id, text, reply.language, pcm)

@@ -32,6 +32,7 @@ from agent.rtc.routes import RoomOptions, add_room
 from agent.rtc.signaling import MAX_JSON_DEPTH, json_depth_over
 from agent.rtc.tokens import TokenError
 from agent.voice import SerialEngine, VoiceModels
+from agent.workers import in_thread
 
 log = logging.getLogger("livehost.server")
 PAGES = Path(__file__).parent / "pages"
@@ -139,7 +140,7 @@ async def watch_catalog(host: Host, interval: float, allowed: list[Path], lock: 
             log.error("catalog not reloaded, still answering from the last good one: %s", e)
             continue
         async with lock:
-            problems = await asyncio.to_thread(host.reload_catalog, path)
+            problems = await in_thread(host.reload_catalog, path)
         for problem in problems:
             log.error("catalog not reloaded, still answering from the last good one: %s", problem)
         if not problems:
@@ -290,7 +291,7 @@ def create_app(
             raise HTTPException(422, "question: is empty")
         if body.product and not host.catalog.current.catalog.has_product(body.product):
             raise HTTPException(404, f"product '{body.product}' is not in the catalog")
-        answer = (await asyncio.to_thread(engine.answer, body.question, body.product)).to_json()
+        answer = (await in_thread(engine.answer, body.question, body.product)).to_json()
         metrics.observe_answer(answer, "api")
         return answer
 
@@ -303,7 +304,7 @@ def create_app(
                 path = catalog_file(body.path if body and body.path else host.catalog.path, allowed)
             except CatalogPathError as e:
                 return JSONResponse({"ok": False, "kept": str(host.catalog.path), "error": str(e)}, status_code=400)
-            problems = await asyncio.to_thread(host.reload_catalog, path)
+            problems = await in_thread(host.reload_catalog, path)
         if problems:
             reason = f"the catalog has {len(problems)} problem(s); still answering from {host.catalog.path.name}"
             listed = [str(p) for p in problems]

@@ -36,6 +36,7 @@ SUITES = Path(__file__).parent / "suites"
 ANCHORS = ("answer_end", "answer_start", "previous_end", "previous_start", "session_start")
 EXPECTS = ("answer", "unknown", "declined", "stop", "ignore", "transcribe")
 GRADED = ("answer", "unknown", "declined")  # replies whose words are checked
+ANSWER_MS = 20000.0  # time allowed to hear an answer out, when a turn waits for its end
 RESPONDS = (*GRADED, "transcribe")  # the agent must say something back
 SOUNDS = ("cough", "clap", "noise", "babble")
 CHANNELS = ("voice", "chat")
@@ -48,11 +49,20 @@ class ScenarioError(ValueError):
 
 @dataclass(frozen=True)
 class Start:
-    """When a turn starts: `delay_ms` after the anchor (or after `timeout_ms` waiting for it)."""
+    """When a turn starts: `delay_ms` after the anchor (or after `timeout_ms` waiting for it).
+
+    Without a `timeout_ms`, a turn waits as long as the turn before it may wait for its answer (its
+    `response_timeout_ms`) plus `ANSWER_MS` to hear that answer out, so that a slow agent's
+    answers are not talked over by the next turn of the script."""
 
     after: str = "answer_end"
     delay_ms: float = 800.0
-    timeout_ms: float = 20000.0
+    timeout_ms: float | None = None
+
+    def waits_ms(self, previous: Turn | None) -> float:
+        if self.timeout_ms is not None:
+            return self.timeout_ms
+        return ANSWER_MS + (previous.response_timeout_ms if previous is not None and previous.responds else 0.0)
 
 
 @dataclass(frozen=True)
@@ -254,7 +264,7 @@ def _start(data: Any, where: str) -> Start:
     return Start(
         after=after,
         delay_ms=_number(data, "delay_ms", where, 800.0, -5000, 120000),
-        timeout_ms=_number(data, "timeout_ms", where, 20000.0, 0, 600000),
+        timeout_ms=_number(data, "timeout_ms", where, 0, 0, 600000) if "timeout_ms" in data else None,
     )
 
 

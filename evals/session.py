@@ -270,7 +270,7 @@ async def run_session(
 def _due(turn: Turn, played: list[Played], activity: Activity, now: float, waiting_since: float) -> str:
     """'anchor' or 'timeout' when `turn` should start now, '' while it waits."""
     rule = turn.start
-    if now - waiting_since >= rule.timeout_ms / 1000:
+    if now - waiting_since >= rule.waits_ms(played[-1].turn if played else None) / 1000:
         return "timeout"
     anchor = _anchor(rule.after, played, activity, now)
     return "anchor" if anchor is not None and now >= anchor + rule.delay_ms / 1000 else ""

@@ -132,3 +132,19 @@ def test_track_skips_frames_it_is_too_late_for() -> None:
     step = 90000 // FPS
     assert all(p % step == 0 for p in pts)
     assert pts[1] - pts[0] > step and pts[2] - pts[1] > step  # each 0.2 s render skips the slots it missed
+
+
+def test_an_unwatched_avatar_sends_a_frame_a_second_and_full_rate_once_watched(avatar: Avatar) -> None:
+    track = AvatarTrack(avatar, lambda: 0.0, fps=FPS)
+
+    async def run() -> tuple[list[int], list[int]]:
+        await track.recv()
+        track.watched = False
+        idle = [(await track.recv()).pts for _ in range(2)]
+        track.watched = True
+        watched = [(await track.recv()).pts for _ in range(3)]
+        return idle, watched
+
+    idle, watched = asyncio.run(run())
+    assert [p % 90000 for p in idle] == [0, 0] and idle[1] - idle[0] == 90000  # on a once-a-second grid
+    assert [b - a for a, b in zip(watched, watched[1:], strict=False)] == [90000 // FPS] * 2

@@ -45,7 +45,10 @@ def test_several_viewers_in_the_live_room_over_webrtc(tmp_path: Path) -> None:
     # how fast (that is the benchmarks' job): on a slow or busy 2-core machine three askers queue longer
     suite = (Path(__file__).parent.parent / "evals" / "suites" / "multi-viewer.yaml").read_text(encoding="utf-8")
     scenario = tmp_path / "multi-viewer.yaml"
-    scenario.write_text(suite.replace("response_timeout_ms: 15000", "response_timeout_ms: 60000"), encoding="utf-8")
+    # and the next asker waits for 3 s of quiet, not 0.8: a slow machine's pause between two clauses
+    # (the second still being synthesized) must not pass for the end of the answer
+    slow = "response_timeout_ms: 60000, start: {after: answer_end, delay_ms: 3000}"
+    scenario.write_text(suite.replace("response_timeout_ms: 15000", slow), encoding="utf-8")
     for attempt in (1, 2):  # one more try when a loaded machine drops a turn; a broken room fails both
         out = tmp_path / f"report-{attempt}"
         done = run("run", str(scenario), "--transport", "webrtc", "--serve-args", "--composer catalog",

@@ -379,3 +379,42 @@ def socket_port() -> Iterator[int]:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     yield port
+
+
+def test_a_publisher_learns_how_many_watch_its_video(server: tuple[str, str]) -> None:
+    """The agent renders its avatar at full rate only while someone receives it (the room says so)."""
+    from aiortc import VideoStreamTrack
+
+    async def watchers(client: RoomClient) -> int:
+        return int((await asyncio.wait_for(_next(client, "watchers"), 10))["video"])
+
+    async def run() -> list[int]:
+        host = RoomClient(server[0], "live", mint(server, "host"))
+        await host.connect()
+        camera = RTCPeerConnection()
+        camera.addTrack(tone())
+        camera.addTrack(VideoStreamTrack())
+        await host.publish(camera)
+        seen = [await watchers(host)]  # published: nobody yet
+        listener = RoomClient(server[0], "live", mint(server, "viewer", name="Ears"))
+        await listener.connect()
+        ears = RTCPeerConnection()
+        ears.addTransceiver("audio", direction="recvonly")
+        await listener.subscribe(host.welcome["id"], ears)
+        seen.append(await watchers(host))  # audio only: still nobody watches
+        viewer = RoomClient(server[0], "live", mint(server, "viewer", name="Eyes"))
+        await viewer.connect()
+        eyes = RTCPeerConnection()
+        eyes.addTransceiver("audio", direction="recvonly")
+        eyes.addTransceiver("video", direction="recvonly")
+        await viewer.subscribe(host.welcome["id"], eyes)
+        seen.append(await watchers(host))
+        await viewer.close()
+        seen.append(await watchers(host))  # the watcher left
+        for pc in (camera, ears, eyes):
+            await pc.close()
+        await listener.close()
+        await host.close()
+        return seen
+
+    assert asyncio.run(run()) == [0, 0, 1, 0]

@@ -12,7 +12,6 @@ to decode. Audio longer than 30 s is decoded the same way; later windows are enc
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import inspect
 import time
@@ -24,6 +23,7 @@ import numpy as np
 from agent.asr.lexicon import Lexicon
 from agent.asr.weights import resolve_whisper
 from agent.audio import RATE
+from agent.workers import in_thread
 from knowledge.text import to_simplified
 
 LANGUAGES = ("zh", "en")
@@ -104,7 +104,7 @@ class SpeechRecognizer:
     async def transcribe_async(
         self, audio: np.ndarray, language: str | None = None, *, partial: bool = False
     ) -> Transcript:
-        return await asyncio.to_thread(self.transcribe, audio, language, partial=partial)
+        return await in_thread(self.transcribe, audio, language, partial=partial)
 
     def _encode_first_window(self, features: np.ndarray) -> Any:
         """The encoder output that generate_segments would compute itself for its first window."""

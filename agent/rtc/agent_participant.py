@@ -58,6 +58,7 @@ class AgentParticipant:
         self.stages_for = stages_for
         self.floor = Floor()
         self.avatar = Avatar(f"{name} · AI host")
+        self.video = AvatarTrack(self.avatar, lambda: self.floor.level)
         self.listeners: dict[str, Listener] = {}
         self.same = SameQuestions()  # one answer for the same question from several viewers
         self.state: dict[str, Any] = {}
@@ -73,7 +74,7 @@ class AgentParticipant:
         self.pc = RTCPeerConnection(config)
         self.captions = self.pc.createDataChannel("captions")
         self.pc.addTrack(VoiceTrack(self.floor, VOICE_RATE))
-        self.pc.addTrack(AvatarTrack(self.avatar, lambda: self.floor.level))
+        self.pc.addTrack(self.video)
         await self.client.publish(self.pc)
         for participant in welcome.get("participants", []):
             await self._consider(participant)
@@ -102,6 +103,8 @@ class AgentParticipant:
             await self._drop(event["id"])
         elif kind == "state":
             self._apply(event["state"])
+        elif kind == "watchers":
+            self.video.watched = bool(event.get("video"))
         elif kind == "chat" and event.get("role") == "viewer" and not self.state.get("agent_paused"):
             listener = self.listeners.get(event["from"]) or self._listener(event["from"], event.get("name", ""))
             # a typed question is answered aloud too, so the room hears whom it is for

@@ -27,6 +27,7 @@ from aiortc.jitterbuffer import JitterBuffer
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 from aiortc.sdp import SessionDescription
 
+from agent.rtc.live_edge import LiveEdge
 from agent.rtc.tokens import MAX_NAME_CHARS, Pass
 
 log = logging.getLogger("livehost.room")
@@ -56,6 +57,7 @@ class Subscription:
     publisher: str
     pc: RTCPeerConnection
     channel: RTCDataChannel | None = None
+    video: bool = False  # it carries the publisher's video (someone watches it)
 
     async def close(self) -> None:
         await self.pc.close()  # its senders stop the relay's copies they were sending (aiortc 1.16)
@@ -172,9 +174,12 @@ class Room:
             if self.seated[participant.granted] <= 0:
                 del self.seated[participant.granted]
         await self._unpublish(participant)
+        watched = [s.publisher for s in participant.subscriptions.values() if s.video]
         for subscription in list(participant.subscriptions.values()):
             await subscription.close()
         participant.subscriptions.clear()
+        for publisher_id in watched:
+            self._tell_watchers(publisher_id)
         # others may leave while this one awaits: iterate over copies
         for other in list(self.participants.values()):  # their connections that carried the leaver's media
             gone = other.subscriptions.pop(participant.id, None)
@@ -221,6 +226,7 @@ class Room:
 
         answer = await _answer(pc, offer)
         self.broadcast({"type": "published", "participant": participant.describe()}, skip=participant.id)
+        self._tell_watchers(participant.id)
         return answer
 
     async def subscribe(self, participant: Participant, publisher_id: str, offer: Any) -> str:
@@ -248,8 +254,12 @@ class Room:
             await _accept_offer(pc, offer)
             for transceiver in pc.getTransceivers():
                 track = publisher.tracks.get(transceiver.kind)
-                if track is not None:
-                    pc.addTrack(self.relay.subscribe(track, buffered=transceiver.kind == "audio"))
+                if track is not None and transceiver.kind == "audio":
+                    route = f"{publisher.name} -> {participant.name}"
+                    pc.addTrack(LiveEdge(self.relay.subscribe(track, buffered=True), route))  # every frame, on time
+                elif track is not None:
+                    pc.addTrack(self.relay.subscribe(track, buffered=False))  # video: the latest frame
+                    subscription.video = True
             answer = await _answer(pc, None)
             if participant.id not in self.participants or publisher_id not in self.participants:
                 raise RoomError("the subscription ended while it was being set up (someone left)")
@@ -259,6 +269,21 @@ class Room:
                 del participant.subscriptions[publisher_id]
             await subscription.close()
             raise
+        finally:
+            self._tell_watchers(publisher_id)
+
+    def watchers(self, publisher_id: str) -> int:
+        """How many participants receive `publisher_id`'s video."""
+        return sum(
+            bool(sub and sub.video) for sub in (p.subscriptions.get(publisher_id) for p in self.participants.values())
+        )
+
+    def _tell_watchers(self, publisher_id: str) -> None:
+        """The publisher learns how many watch its video: the agent renders its avatar at full rate only
+        when someone does (an unwatched avatar cost the room most of a core, docs/PERFORMANCE.md)."""
+        publisher = self.participants.get(publisher_id)
+        if publisher is not None and "video" in publisher.tracks:
+            publisher.send({"type": "watchers", "video": self.watchers(publisher_id)})
 
     async def _unpublish(self, participant: Participant) -> None:
         for drain in participant.drains:

@@ -8,7 +8,6 @@ viewer hears the answer, trailing silence becomes one short, regular pause betwe
 
 from __future__ import annotations
 
-import asyncio
 import threading
 import time
 from collections.abc import Mapping
@@ -18,6 +17,7 @@ import numpy as np
 from agent.audio import resample, voiced_span
 from agent.tts.memory import idle_trim
 from agent.tts.voice import Voice, VoiceError
+from agent.workers import in_thread
 
 SILENT_DBFS = -60.0  # a clause whose speech is quieter than this is silence, not something to amplify
 
@@ -84,7 +84,7 @@ class Speaker:
 
     async def speak(self, text: str, language: str) -> np.ndarray:
         """`synthesize` on a worker thread, so the event loop keeps moving audio meanwhile."""
-        return await asyncio.to_thread(self.synthesize, text, language)
+        return await in_thread(self.synthesize, text, language)
 
     def _finish(self, audio: np.ndarray) -> np.ndarray:
         level = speech_level(audio, self.rate)
