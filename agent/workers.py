@@ -6,7 +6,7 @@ agent's own blocking work (recognition, synthesis, the answer engine, turn detec
 frames) also ran there (`asyncio.to_thread` uses it), three viewers' turns took every thread, some
 of them only waiting for the one answer engine, and each audio frame the room forwarded waited
 behind a transcription. On a loaded 2-core machine the agent's voice then reached listeners 10 to 30
-seconds late and the delay never came back down (measured in docs/PERFORMANCE.md, "Room under
+seconds late and the delay never came back down (docs/PERFORMANCE.md, "The live room under
 load"). Here that work has its own pool, sized so that threads waiting their turn at the engine
 never hold up recognition, and the default executor is left to the codecs.
 """

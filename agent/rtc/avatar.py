@@ -360,7 +360,7 @@ class AvatarTrack(VideoStreamTrack):
     behind (a slow consumer, a busy CPU) skips the frames it missed rather than sending them in a burst.
     While nobody watches (`watched`, from the room's `watchers` event) it sends one frame a second:
     rendering, encoding and the room's decoding of 15 unseen frames a second took most of a core on 2
-    cores and made the room's audio late (docs/PERFORMANCE.md, "Room under load").
+    cores and made the room's audio late (docs/PERFORMANCE.md, "The live room under load").
     """
 
     kind = "video"
