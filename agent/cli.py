@@ -9,6 +9,14 @@ from pathlib import Path
 from typing import Any
 
 from agent import evaluate, measure
+from agent.build import (
+    UserError,
+    build_host,
+    build_recognizer,
+    build_voice,
+    host_arguments,
+    voice_arguments,
+)
 from knowledge.loader import SAMPLE_CATALOG, load_catalog
 from knowledge.sources import CatalogError
 
@@ -32,10 +40,6 @@ def main(argv: list[str] | None = None) -> int:
         return 2
 
 
-class UserError(Exception):
-    """A problem the user can fix, reported as one sentence."""
-
-
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="livehost", description="An AI live-stream host that answers from your catalog.")
     sub = p.add_subparsers(metavar="COMMAND")
@@ -46,7 +50,7 @@ def _parser() -> argparse.ArgumentParser:
     check.set_defaults(run=cmd_catalog_check)
 
     ask = sub.add_parser("ask", help="answer one question in text")
-    _host_arguments(ask)
+    host_arguments(ask)
     ask.add_argument("--product", help="id of the product currently on stage (resolves 'this one')")
     ask.add_argument("--json", action="store_true", help="print the answer, status, facts and timings as JSON")
     ask.add_argument("question")
@@ -61,30 +65,30 @@ def _parser() -> argparse.ArgumentParser:
     tr.set_defaults(run=cmd_transcribe)
 
     ev = sub.add_parser("eval", help="benchmarks").add_subparsers(metavar="SUITE")
-    measure.add_eval_parsers(ev, _host_arguments)
+    measure.add_eval_parsers(ev, host_arguments)
     evaluate.add_parsers(ev)
 
     talk = sub.add_parser("talk", help="one spoken question from a WAV file, answered aloud into a WAV file")
-    _host_arguments(talk)
-    _voice_arguments(talk)
+    host_arguments(talk)
+    voice_arguments(talk)
     talk.add_argument("--in", dest="input", type=Path, required=True, help="the question (PCM WAV, any rate)")
     talk.add_argument("--out", type=Path, required=True, help="where to write the spoken answer (WAV)")
     talk.add_argument("--json", action="store_true", help="print transcript, language, answer, status, timings_ms")
     talk.set_defaults(run=cmd_talk)
 
     conv = sub.add_parser("converse", help="replay a whole viewer track in real time; write the agent's track")
-    _host_arguments(conv)
-    _voice_arguments(conv)
+    host_arguments(conv)
+    voice_arguments(conv)
     conv.add_argument("--in", dest="input", type=Path, required=True, help="the viewer's track (PCM WAV)")
     conv.add_argument("--out", type=Path, required=True, help="the agent's track, time-aligned with it (16 kHz WAV)")
     conv.add_argument("--json", action="store_true", help="print every turn with its trace and timings")
     conv.set_defaults(run=cmd_converse)
 
-    measure.add_bench_parsers(sub, _host_arguments, _voice_arguments)
+    measure.add_bench_parsers(sub, host_arguments, voice_arguments)
 
     join = sub.add_parser("join", help="the agent joins a room on a room server (another machine's, or this one's)")
-    _host_arguments(join)
-    _voice_arguments(join)
+    host_arguments(join)
+    voice_arguments(join)
     join.add_argument("url", help="the room server, e.g. http://192.168.1.20:8080")
     join.add_argument("--room", default="live")
     join.add_argument("--token", help="an agent token from that server (default: $LIVEHOST_AGENT_TOKEN)")
@@ -92,8 +96,8 @@ def _parser() -> argparse.ArgumentParser:
     join.set_defaults(run=cmd_join)
 
     serve = sub.add_parser("serve", help="run the agent: the ask page, the JSON API and the /ws/pcm voice endpoint")
-    _host_arguments(serve)
-    _voice_arguments(serve)
+    host_arguments(serve)
+    voice_arguments(serve)
     serve.add_argument("--no-voice", action="store_true", help="text only: do not load the speech models")
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     serve.add_argument("--port", type=int, default=8080)
@@ -129,49 +133,6 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
-def _host_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--catalog", type=Path, default=SAMPLE_CATALOG, help="catalog file (default: the built-in sample)")
-    composer_help = (
-        "model: the LLM phrases checked answers; catalog: catalog sentences only; "
-        "auto (default): the model when it is fast enough on this device, else catalog sentences"
-    )
-    p.add_argument("--composer", choices=("auto", "model", "catalog"), default="auto", help=composer_help)
-    p.add_argument("--model", help="LLM: packaged name, local HF directory, .gguf file or hub id")
-    p.add_argument("--llm-url", help="an OpenAI-compatible chat endpoint (vLLM, llama.cpp server, Ollama) instead")
-    p.add_argument("--llm-model", default="default", help="the model name that endpoint expects")
-    p.add_argument("--device", default="cpu", help="cpu or cuda")
-    p.add_argument("--threads", type=int, help="CPU threads for the model (default: all cores)")
-
-
-def _voice_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument(
-        "--asr-model", help="Whisper: packaged:base (default), packaged:tiny.en, a CTranslate2 dir or a name"
-    )
-    p.add_argument(
-        "--turn-model", help="end-of-turn model: a local .onnx, or 'off' for pauses only (default: smart-turn)"
-    )
-    p.add_argument(
-        "--partials",
-        type=float,
-        metavar="MS",
-        help="draft transcripts every MS of speech (default: 640 on cuda, off on cpu)",
-    )
-
-
-def _voice(args: argparse.Namespace, host: Any) -> Any:
-    from agent.voice import VoiceModels, VoiceOptions
-
-    options = VoiceOptions(
-        asr_model=args.asr_model, turn_model=args.turn_model, device=args.device, partial_every_ms=args.partials
-    )
-    try:
-        voice = VoiceModels(options, host.catalog.current.catalog)
-    except Exception as e:  # a missing or broken model file: one sentence, no traceback
-        raise UserError(f"the voice models could not be loaded: {e}") from None
-    voice.warm()
-    return voice
-
-
 def _viewer_audio(path: Path) -> Any:
     from agent.audio import AudioError, read_wav
 
@@ -188,8 +149,8 @@ def cmd_talk(args: argparse.Namespace) -> int:
     from agent.recorded import answer_audio, converse, talk_report
 
     audio = _viewer_audio(args.input)
-    host = _host(args)
-    voice = _voice(args, host)
+    host = build_host(args)
+    voice = build_voice(args, host)
     conversation, recording, measured = asyncio.run(converse(voice.stages(host.engine, 24000), audio))
     report = talk_report(measured, recording)
     write_wav(args.out, answer_audio(recording), recording.agent_rate)
@@ -210,8 +171,8 @@ def cmd_converse(args: argparse.Namespace) -> int:
     from agent.recorded import converse
 
     audio = _viewer_audio(args.input)
-    host = _host(args)
-    voice = _voice(args, host)
+    host = build_host(args)
+    voice = build_voice(args, host)
     conversation, recording, measured = asyncio.run(converse(voice.stages(host.engine, RATE), audio))
     write_wav(args.out, resample(recording.agent, recording.agent_rate, RATE), RATE)
     if args.json:
@@ -232,27 +193,6 @@ def cmd_converse(args: argparse.Namespace) -> int:
             print(f"    agent{cut}: {m.trace.heard or '-'}  [voice-to-voice {t.get('voice_to_voice')} ms]")
         print(f"wrote {args.out}")
     return 0
-
-
-def _host(args: argparse.Namespace) -> Any:
-    from agent.host import Host, HostOptions
-    from agent.llm.openai_chat import ChatEndpointError
-    from agent.llm.weights import ModelError
-
-    try:
-        return Host(
-            HostOptions(
-                catalog=args.catalog,
-                composer=args.composer,
-                model=args.model,
-                device=args.device,
-                threads=args.threads,
-                llm_url=getattr(args, "llm_url", None),
-                llm_model=getattr(args, "llm_model", "default"),
-            )
-        )
-    except (ModelError, ChatEndpointError) as e:
-        raise UserError(str(e)) from None
 
 
 def cmd_catalog_check(args: argparse.Namespace) -> int:
@@ -280,7 +220,7 @@ def cmd_catalog_check(args: argparse.Namespace) -> int:
 def cmd_ask(args: argparse.Namespace) -> int:
     if not args.question.strip():
         raise UserError("the question is empty")
-    host = _host(args)
+    host = build_host(args)
     if args.product and not host.catalog.current.catalog.has_product(args.product):
         raise UserError(f"--product '{args.product}' is not in {args.catalog}")
     if args.json:
@@ -292,22 +232,6 @@ def cmd_ask(args: argparse.Namespace) -> int:
     return 0
 
 
-def _recognizer(model: str | None, device: str, threads: int = 2, catalog: Path | None = None) -> Any:
-    from agent.asr.lexicon import Lexicon, catalog_terms
-    from agent.asr.recognizer import SpeechRecognizer, catalog_vocabulary
-    from agent.asr.weights import AsrModelError
-
-    vocabulary, lexicon = None, None
-    if catalog:
-        loaded = load_catalog(catalog)
-        vocabulary = catalog_vocabulary([(p.name.zh, p.name.en) for p in loaded.products])
-        lexicon = Lexicon(catalog_terms(loaded))
-    try:
-        return SpeechRecognizer(model, device=device, threads=threads, vocabulary=vocabulary, lexicon=lexicon)
-    except AsrModelError as e:
-        raise UserError(str(e)) from None
-
-
 def cmd_transcribe(args: argparse.Namespace) -> int:
     from agent.audio import AudioError, read_wav
 
@@ -315,7 +239,7 @@ def cmd_transcribe(args: argparse.Namespace) -> int:
         audio = read_wav(args.file)
     except AudioError as e:
         raise UserError(str(e)) from None
-    transcript = _recognizer(args.asr_model, args.device, catalog=args.catalog).transcribe(audio)
+    transcript = build_recognizer(args.asr_model, args.device, catalog=args.catalog).transcribe(audio)
     if args.json:
         print(json.dumps(transcript.__dict__, ensure_ascii=False, indent=2))
     else:
@@ -340,8 +264,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if args.open_pcm and args.host not in ("127.0.0.1", "localhost", "::1"):
         raise UserError("--open-pcm leaves /ws/pcm without a token: only on a loopback --host (127.0.0.1)")
     _configure_logging(args.log_format)
-    host = _host(args)
-    voice = None if args.no_voice else _voice(args, host)
+    host = build_host(args)
+    voice = None if args.no_voice else build_voice(args, host)
     token = os.environ.get("LIVEHOST_ADMIN_TOKEN")
     local = "127.0.0.1" if args.host in ("0.0.0.0", "::") else args.host
     room = RoomOptions(
@@ -394,8 +318,8 @@ def cmd_join(args: argparse.Namespace) -> int:
     token = args.token or os.environ.get("LIVEHOST_AGENT_TOKEN")
     if not token:
         raise UserError("an agent token is needed: --token or LIVEHOST_AGENT_TOKEN (the room's host can mint one)")
-    host = _host(args)
-    voice = _voice(args, host)
+    host = build_host(args)
+    voice = build_voice(args, host)
     engine = SerialEngine(host.engine)
     print(f"joining room '{args.room}' at {args.url} as {args.agent_name}", flush=True)
     stages_for = lambda rate: voice.stages(engine, rate)  # noqa: E731

@@ -97,13 +97,13 @@ def cmd_bench_catalog(args: argparse.Namespace) -> int:
 def cmd_bench(args: argparse.Namespace) -> int:
     import asyncio
 
-    from agent import cli
+    from agent import build
     from agent.audio import RATE, AudioError, read_wav
     from agent.tts.speaker import Speaker
     from evals import voice as bench
 
-    host = cli._host(args)
-    voice = cli._voice(args, host)
+    host = build.build_host(args)
+    voice = build.build_voice(args, host)
     viewer_voice = Speaker(voice.speaker.voices, RATE)
     questions = bench.pick_questions(host.catalog.current.catalog, args.turns)
     noise_path = Path(".cache/testdata/alsa/usr/share/sounds/alsa/Noise.wav")
@@ -180,15 +180,15 @@ def cmd_bench_memory(args: argparse.Namespace) -> int:
     """Starts `livehost serve --open-pcm` on loopback and samples its RSS while viewers come and go."""
     import shlex
 
-    from agent import cli
+    from agent import build
     from evals import memory
     from evals.voice import pick_questions
     from knowledge.loader import load_catalog
 
     if min(args.cycles, args.viewers + args.spoken) < 1 or args.viewers < 0 or args.spoken < 0 or args.idle_s < 0:
-        raise cli.UserError("--cycles and --viewers + --spoken must be at least 1, --idle-s at least 0")
+        raise build.UserError("--cycles and --viewers + --spoken must be at least 1, --idle-s at least 0")
     serve_args = shlex.split(args.serve_args)
-    catalog = serve_args[serve_args.index("--catalog") + 1] if "--catalog" in serve_args[:-1] else cli.SAMPLE_CATALOG
+    catalog = serve_args[serve_args.index("--catalog") + 1] if "--catalog" in serve_args[:-1] else build.SAMPLE_CATALOG
     asked = pick_questions(load_catalog(Path(catalog)), 2 * (args.viewers + args.spoken))
     plan = memory.Plan(args.cycles, args.viewers, args.spoken, args.idle_s, max_minutes=args.max_minutes)
     earlier = None
@@ -198,7 +198,7 @@ def cmd_bench_memory(args: argparse.Namespace) -> int:
             if not isinstance(earlier[0], dict) or "samples" not in earlier[0]:
                 raise ValueError("no RSS samples in it")
         except (OSError, ValueError) as e:
-            raise cli.UserError(f"--compare {args.compare} is not a readable report.json ({e})") from None
+            raise build.UserError(f"--compare {args.compare} is not a readable report.json ({e})") from None
     report = memory.run(plan, [(q.question, q.lang) for q in asked], serve_args, args.out, earlier=earlier)
     print(
         f"RSS baseline {report['baseline_mb']} MB, peak {report['peak_mb']} MB; after everyone left: "
@@ -209,22 +209,22 @@ def cmd_bench_memory(args: argparse.Namespace) -> int:
 
 
 def cmd_eval_asr(args: argparse.Namespace) -> int:
-    from agent import cli
+    from agent import build
     from evals import asr
 
     try:
         items = asr.asterisk_sentences()
     except FileNotFoundError as e:
-        raise cli.UserError(str(e)) from None
+        raise build.UserError(str(e)) from None
     result = asr.run(
-        cli._recognizer(args.asr_model, args.device, args.threads), items[: args.limit] if args.limit else items
+        build.build_recognizer(args.asr_model, args.device, args.threads), items[: args.limit] if args.limit else items
     )
     print(json.dumps({"model": args.asr_model or "packaged:base", "device": args.device, **result}, indent=2))
     return 0
 
 
 def cmd_eval_faq(args: argparse.Namespace) -> int:
-    from agent import cli
+    from agent import build
     from evals import faq
 
     try:
@@ -233,13 +233,13 @@ def cmd_eval_faq(args: argparse.Namespace) -> int:
         else:
             questions = args.questions or faq.DEFAULT_QUESTIONS
             catalog = args.catalog
-            if args.questions and catalog == cli.SAMPLE_CATALOG and faq.names_catalog_file(questions):
+            if args.questions and catalog == build.SAMPLE_CATALOG and faq.names_catalog_file(questions):
                 catalog = faq.catalog_of(questions)  # a set beside its own catalog file
             sets = [("faq", catalog, questions)]
     except faq.QuestionSetError as e:
-        raise cli.UserError(str(e)) from None
+        raise build.UserError(str(e)) from None
     if not sets:
-        raise cli.UserError(f"no question sets found under {faq.BLIND}")
+        raise build.UserError(f"no question sets found under {faq.BLIND}")
     summary = []
     for name, catalog_file, path in sets:
         args.catalog = catalog_file
@@ -254,15 +254,15 @@ def cmd_eval_faq(args: argparse.Namespace) -> int:
 
 
 def _faq_report(args: argparse.Namespace, path: Path, out: Path) -> dict[str, Any]:
-    from agent import cli
+    from agent import build
     from evals import faq
 
-    host = cli._host(args)
+    host = build.build_host(args)
     catalog = host.catalog.current.catalog
     try:
         questions = faq.load_questions(path, catalog)
     except faq.QuestionSetError as e:
-        raise cli.UserError(str(e)) from None
+        raise build.UserError(str(e)) from None
     questions = questions[: args.limit] if args.limit else questions
     results = faq.run(host.engine, questions, progress=not args.quiet)
     meta = {

@@ -31,6 +31,7 @@ from typing import Any
 import yaml
 
 from evals.channel import CLEAN, ChannelError, Condition, parse_condition
+from evals.turn_sources import SourceError, expand_source
 
 SUITES = Path(__file__).parent / "suites"
 ANCHORS = ("answer_end", "answer_start", "previous_end", "previous_start", "session_start")
@@ -171,9 +172,10 @@ def parse(data: Any, path: Path) -> Scenario:
     defaults = _mapping(root.get("defaults", {}), f"{path}: defaults")
     items = root.get("turns", [])
     if "source" in root:
-        from evals.stimulus import expand_source
-
-        items = [*items, *expand_source(root["source"], f"{path}: source")]
+        try:
+            items = [*items, *expand_source(root["source"], f"{path}: source")]
+        except SourceError as e:
+            raise ScenarioError(str(e)) from None
     if not isinstance(items, list) or not items:
         raise ScenarioError(f"{path}: 'turns' must be a non-empty list")
     turns = tuple(_turn({**defaults, **_mapping(item, f"{path}: turns[{i}]")}, i, path) for i, item in enumerate(items))

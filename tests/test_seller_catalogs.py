@@ -13,9 +13,12 @@ import numpy as np
 import pytest
 
 from agent.answer.engine import AnswerEngine
+from agent.answer.plan import confirmed
 from agent.cli import main
 from knowledge.base import KnowledgeBase
+from knowledge.catalog import Text
 from knowledge.embedding import UniversalSentenceEncoder
+from knowledge.facts import Fact
 from knowledge.loader import load_catalog
 
 CHINESE_EXPORT = """商品编号,商品名称,价格,类目,续航,防水等级,重量
@@ -126,6 +129,21 @@ def test_english_keys_with_yes_and_none_values(tmp_path: Path, embedder: Univers
     assert alexa.text.startswith("Yes") and "Mi Home, Alexa" in alexa.text
     homekit = engine.answer("Does the S7 work with HomeKit?")
     assert not homekit.text.startswith("Yes")  # a list that lacks it says what it has, never an invented yes
+
+
+def test_a_yes_needs_the_asked_thing_in_the_value_not_the_products_own_name() -> None:
+    """Found in the blind Shopify store: "do the pulse buds support LDAC?" was answered "Yes. The Pulse
+    ANC Wireless Earbuds's vendor is Pulse Audio." (its description says "no LDAC")."""
+
+    def spec(key: str, value: str) -> Fact:
+        statement = Text(en=f"The Pulse ANC Earbuds's {key} is {value}.")
+        return Fact(f"pulse/spec/{key}", "spec", "pulse", key, Text(en=key), Text(en=value), statement)
+
+    names = "Pulse ANC Earbuds 脉冲降噪耳机"
+    vendor = confirmed("do the pulse buds support LDAC?", spec("vendor", "Pulse Audio"), names)
+    assert vendor.polarity is None and not vendor.statement.get("en").startswith("Yes")
+    codecs = confirmed("do the pulse buds support AAC?", spec("codecs", "SBC, AAC"), names)
+    assert codecs.polarity is True and codecs.statement.get("en").startswith("Yes. ")
 
 
 def test_products_by_partial_names_and_categories_in_either_language(

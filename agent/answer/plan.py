@@ -205,6 +205,13 @@ class Planner:
         ids = resolution.product_ids
         return self.kb.catalog.product(ids[0]) if len(ids) == 1 else None
 
+    def _product_names(self, product_id: str | None) -> str:
+        """Every name of a product (both languages, aliases), as one text."""
+        if product_id is None:
+            return ""
+        product = self.kb.catalog.product(product_id)
+        return " ".join((*product.name.variants(), *product.aliases))
+
     def _price(self, product: Product) -> Fact:
         """What a product costs: over its options when they differ, else its own price fact."""
         own = next(f for f in self.kb.facts_of(product.id) if f.kind == "price")
@@ -304,7 +311,9 @@ class Planner:
             chosen += found[:per_product]
         primary = primary or (hits[0] if hits else None)
         aspect = primary.aspect.name if primary else None
-        chosen = [confirmed(question, f) for f in self._price_ranges(question, chosen)]
+        chosen = [
+            confirmed(question, f, self._product_names(f.product_id)) for f in self._price_ranges(question, chosen)
+        ]
         if not chosen:
             return Plan(question, lang, "unknown", "not_in_catalog", products, aspect=aspect)
         reason = "compare" if len(products) > 1 else ("faq" if chosen[0].kind == "faq" else chosen[0].kind)
@@ -383,16 +392,19 @@ YES_NO_QUESTION = re.compile(
 )
 
 
-def confirmed(question: str, fact: Fact) -> Fact:
+def confirmed(question: str, fact: Fact, product_names: str = "") -> Fact:
     """A yes/no question answered by a value that names what was asked ("works with: Mi Home, Alexa" for
-    "does it work with Alexa?") opens with the yes; a no is never inferred from what a list lacks."""
+    "does it work with Alexa?") opens with the yes; a no is never inferred from what a list lacks.
+
+    Words that only name the product ("do the Pulse buds support LDAC?" against "vendor: Pulse Audio")
+    or what the fact is about are no evidence."""
     if fact.kind != "spec" or fact.polarity is not None or not YES_NO_QUESTION.search(question):
         return fact
     value = " ".join(fact.value.variants())
     words = re.findall(r"[A-Za-z][A-Za-z0-9+.-]{2,}", question)
     named = [w for w in words if re.search(rf"(?<![A-Za-z]){re.escape(w)}(?![A-Za-z])", value, re.IGNORECASE)]
-    about = " ".join(fact.label.variants())
-    if not [w for w in named if w.lower() not in about.lower()]:
+    known = (" ".join(fact.label.variants()) + " " + product_names).lower()
+    if not [w for w in named if w.lower() not in known]:
         return fact
     statement = Text(zh="是的，" + fact.statement.get("zh"), en="Yes. " + fact.statement.get("en"))
     return replace(fact, statement=statement, polarity=True)

@@ -1,0 +1,54 @@
+"""The code's layout: no module imports another that (directly or through others) imports it back."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PACKAGES = ("agent", "knowledge", "evals")
+
+
+def imports() -> dict[str, set[str]]:
+    """Module -> the project's modules it imports, at the top or inside functions."""
+    found: dict[str, set[str]] = {}
+    for package in PACKAGES:
+        for path in (ROOT / package).rglob("*.py"):
+            name = ".".join(path.with_suffix("").relative_to(ROOT).parts).removesuffix(".__init__")
+            names: set[str] = set()
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                    names |= {node.module, *(f"{node.module}.{a.name}" for a in node.names)}
+                elif isinstance(node, ast.Import):
+                    names |= {a.name for a in node.names}
+            found[name] = names
+    return {m: {d for d in names if d in found and d != m} for m, names in found.items()}
+
+
+def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    state: dict[str, int] = {}  # 1: on the current path, 2: done
+    found: list[list[str]] = []
+
+    def visit(module: str, path: list[str]) -> None:
+        state[module] = 1
+        for other in sorted(graph[module]):
+            if state.get(other) == 1:
+                found.append([*path[path.index(other) :], module, other] if other in path else [module, other])
+            elif other not in state:
+                visit(other, [*path, module])
+        state[module] = 2
+
+    for module in sorted(graph):
+        if module not in state:
+            visit(module, [])
+    return found
+
+
+def test_there_are_no_import_circles() -> None:
+    graph = imports()
+    assert "agent.cli" in graph and "evals.scenario" in graph
+    assert cycles(graph) == []
+
+
+def test_a_circle_would_be_found() -> None:
+    assert cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": set()}) == [["a", "b", "c", "a"]]
