@@ -31,7 +31,7 @@ from evals.activity import Segment, segments
 from evals.judge import Judge
 from evals.scenario import GRADED, RESPONDS, Assertion
 from evals.session import Played, Recording
-from evals.stats import distribution, share
+from evals.stats import distribution, share, yielded
 from evals.wer import error_rate
 
 ANSWER_GAP_S = 0.6
@@ -226,7 +226,7 @@ def _stop(
         return
     r.stop_ms = _ms(under_way.end - onset)
     resumed = any(under_way.end < s.start < end for s in found)
-    r.stopped = r.stop_ms <= p.turn.max_stop_ms and not resumed
+    r.stopped = yielded(r.stop_ms, resumed, p.turn.max_stop_ms)
     if resumed:
         r.notes.append("the agent went on talking while the viewer was still speaking")
     elif not r.stopped:

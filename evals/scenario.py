@@ -31,6 +31,7 @@ from typing import Any
 import yaml
 
 from evals.channel import CLEAN, ChannelError, Condition, parse_condition
+from evals.stats import YIELD_WITHIN_MS
 from evals.turn_sources import SourceError, expand_source
 
 SUITES = Path(__file__).parent / "suites"
@@ -83,7 +84,7 @@ class Turn:
     forbid: tuple[str, ...] = ()  # saying any of these is a hallucination
     text: str | None = None  # reference transcript for WER (the `say` text unless given)
     response_timeout_ms: float = 8000.0
-    max_stop_ms: float = 2000.0  # latency.md: a yield is a stop within 2 s
+    max_stop_ms: float = YIELD_WITHIN_MS  # latency.md: a yield is a stop within 2 s
 
     @property
     def graded(self) -> bool:
@@ -251,7 +252,7 @@ def _turn(item: dict[str, Any], i: int, path: Path) -> Turn:
         forbid=_strings(item, "forbid", where),
         text=_text(item, "text", where),
         response_timeout_ms=_number(item, "response_timeout_ms", where, 8000.0, 100, 120000),
-        max_stop_ms=_number(item, "max_stop_ms", where, 2000.0, 10, 30000),
+        max_stop_ms=_number(item, "max_stop_ms", where, YIELD_WITHIN_MS, 10, 30000),
     )
 
 

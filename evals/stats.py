@@ -5,6 +5,14 @@ from __future__ import annotations
 import math
 from typing import Any
 
+YIELD_WITHIN_MS = 2000.0  # latency.md: a barge-in is yielded to when the agent stops within 2 s
+
+
+def yielded(stop_ms: float | None, resumed: bool = False, within_ms: float = YIELD_WITHIN_MS) -> bool:
+    """The one definition of a yield, for `livehost bench` and the dialogue harness alike: the agent
+    stopped within `within_ms` of the viewer's onset and did not talk on while the viewer spoke."""
+    return stop_ms is not None and stop_ms <= within_ms and not resumed
+
 
 def percentile(values: list[float], q: float) -> float | None:
     """Nearest-rank percentile (q in 0..100) of the values; None when there are none."""

@@ -22,7 +22,7 @@ from agent.recorded import measure
 from agent.replay import FRAME_MS, Recording, replay
 from evals.faq import DEFAULT_QUESTIONS, Question, load_questions, machine, today
 from evals.report import percentile_table, write_report
-from evals.stats import percentiles, share
+from evals.stats import percentiles, share, yielded
 from knowledge.catalog import Catalog
 from knowledge.text import compact
 
@@ -181,7 +181,7 @@ def summarize(conversation: Conversation, recording: Recording, cues: list[Cue])
         if cue.kind in ("interrupt", "distract"):
             last_heard = recording.last_heard(onset - 1.0, end + 0.3)
             row["stop_ms"] = round((max(last_heard, onset) - onset) * 1000, 1) if last_heard else 0.0
-            row["yielded"] = row["stop_ms"] <= 2000  # latency.md: stopped within 2 s
+            row["yielded"] = yielded(row["stop_ms"])  # its stop_ms already runs to the last sound heard
             answering = next((r for r in reversed(rows) if r["kind"] == "question" and "turn" in r), None)
             cut = answering is not None and by_id[answering["turn"]].trace.interrupted
             row["cut_answer"] = cut

@@ -186,3 +186,13 @@ def test_a_listener_that_honours_clear_drops_the_audio_still_in_flight() -> None
     report, _ = run(SCENARIO, agent)
     turns = {t["id"]: t for t in report["runs"][0]["turns"]}
     assert turns["stop"]["stop_ms"] == BARGE
+
+
+def test_bench_and_harness_share_one_definition_of_a_yield() -> None:
+    from evals.scenario import Turn
+    from evals.stats import YIELD_WITHIN_MS, yielded
+
+    assert Turn("cut-in").max_stop_ms == YIELD_WITHIN_MS == 2000.0
+    assert yielded(380.0) and yielded(2000.0) and not yielded(2000.1)
+    assert not yielded(380.0, resumed=True)  # it stopped, then talked on over the viewer
+    assert not yielded(None)  # never stopped

@@ -1,4 +1,4 @@
-"""Forwarded audio never falls more than a second behind the speaker.
+"""Forwarded audio never falls more than a second behind the speaker, for the people in the room.
 
 The room forwards each published audio track to its subscribers through aiortc's buffered relay:
 every frame is queued for each subscriber until that subscriber's connection encodes it. When a
@@ -6,7 +6,9 @@ subscriber's sending side is slower than real time for a while (a loaded machine
 only grows, and everything the agent says afterwards reaches the listener later and later, with
 no way back (seen: 30 s behind after two minutes). A live room prefers the present: once more than
 `MAX_BEHIND_S` of audio waits for a subscriber, the oldest frames are skipped, so a listener loses
-a moment of sound but hears the rest on time.
+a moment of sound but hears the rest on time. The agent's copies of the viewers' microphones are
+not bounded: a question clipped at its start is misheard (seen: "and speaker today" for "What's the
+Boom speaker going for today?"), and the agent catches up on what queued by itself.
 """
 
 from __future__ import annotations
@@ -38,10 +40,7 @@ class LiveEdge(MediaStreamTrack):
             raise MediaStreamError
         backlog: asyncio.Queue[Any] | None = getattr(self.copy, "_queue", None)
         if backlog is not None and backlog.qsize() > self.limit:
-            if self.skipped == 0:
-                log.warning(
-                    "audio %s fell %.1f s behind: skipping to the present", self.route, backlog.qsize() * FRAME_S
-                )
+            log.warning("audio %s fell %.1f s behind: skipping to the present", self.route, backlog.qsize() * FRAME_S)
             while backlog.qsize() > self.limit // 2:
                 if backlog.get_nowait() is None:  # the source ended
                     self.stop()

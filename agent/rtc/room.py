@@ -255,8 +255,14 @@ class Room:
             for transceiver in pc.getTransceivers():
                 track = publisher.tracks.get(transceiver.kind)
                 if track is not None and transceiver.kind == "audio":
-                    route = f"{publisher.name} -> {participant.name}"
-                    pc.addTrack(LiveEdge(self.relay.subscribe(track, buffered=True), route))  # every frame, on time
+                    copy = self.relay.subscribe(track, buffered=True)
+                    # people hear the present (LiveEdge); the agent hears every word of a question,
+                    # late if it must (it catches up by itself, and a clipped question is misheard)
+                    pc.addTrack(
+                        copy
+                        if participant.role == "agent"
+                        else LiveEdge(copy, f"{publisher.name} -> {participant.name}")
+                    )
                 elif track is not None:
                     pc.addTrack(self.relay.subscribe(track, buffered=False))  # video: the latest frame
                     subscription.video = True
