@@ -146,6 +146,23 @@ def test_a_yes_needs_the_asked_thing_in_the_value_not_the_products_own_name() ->
     assert codecs.polarity is True and codecs.statement.get("en").startswith("Yes. ")
 
 
+ONE_PRODUCT_STORE = """{"store": {"name": "Sound Hut", "currency": "USD"},
+  "products": [{"id": "pulse", "name": "Pulse ANC Earbuds", "price": 79.99,
+                "specs": {"codecs": "SBC, AAC", "battery_life": "8 hours"}}]}
+"""
+
+
+def test_a_one_product_shop_answers_about_its_product_without_its_name(
+    tmp_path: Path, embedder: UniversalSentenceEncoder
+) -> None:
+    engine = engine_for(write(tmp_path, "one.json", ONE_PRODUCT_STORE), embedder)
+    aac = engine.answer("does it support AAC?")
+    assert aac.plan.status == "answered" and aac.text.startswith("Yes") and "SBC, AAC" in aac.text, aac.text
+    battery = engine.answer("电池能用多久？")
+    assert battery.plan.status == "answered" and "8" in battery.text, battery.text
+    assert engine.answer("what's the weather like in Paris today?").plan.status == "declined"
+
+
 def test_products_by_partial_names_and_categories_in_either_language(
     tmp_path: Path, embedder: UniversalSentenceEncoder
 ) -> None:

@@ -91,6 +91,10 @@ class Planner:
         hits = detect(self._without_names(question))
         primary = hits[0] if hits else None
         resolution = self._by_variant(question, self.kb.resolver.resolve(question, on_stage))
+        only = self.kb.catalog.products
+        if resolution.how == "none" and len(only) == 1 and hits:
+            # a one-product shop: "does it support AAC?" is about that product, as if it were on stage
+            resolution = Resolution((only[0].id,), "stage")
         query = queries.read_query(question) or queries.asks_own_option(question, self._single(resolution))
         if query is not None:
             queried = self._query(question, lang, query, resolution, hits)
