@@ -10,15 +10,12 @@ voiced edge. The reports say which turns used them.
 from __future__ import annotations
 
 import functools
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from agent.audio import RATE, read_wav
 from evals.scenario import Turn
-
-ROOT = Path(__file__).resolve().parent.parent
 
 
 class Stimuli:

@@ -10,7 +10,8 @@ import av
 import numpy as np
 import pytest
 
-from agent.rtc.avatar import Avatar, AvatarTrack, blinking, mouth_level
+from agent.rtc.avatar import Avatar, blinking, mouth_level
+from agent.rtc.avatar_track import AvatarTrack
 
 FPS = 15
 

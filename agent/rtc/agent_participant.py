@@ -27,7 +27,8 @@ from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 from agent.addressing import addressed_to
 from agent.audio import RATE
 from agent.conversation import Conversation, Stages
-from agent.rtc.avatar import Avatar, AvatarTrack
+from agent.rtc.avatar import Avatar
+from agent.rtc.avatar_track import AvatarTrack
 from agent.rtc.client import RoomClient
 from agent.rtc.room import RoomError, prefetch_less, rtc_configuration
 from agent.rtc.voice_track import RATE as VOICE_RATE
