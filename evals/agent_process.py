@@ -26,7 +26,7 @@ def serving(
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    cmd = [sys.executable, "-m", "agent.cli", "serve", "--port", str(port), *args]
+    cmd = [sys.executable, "-m", "agent", "serve", "--port", str(port), *args]
     sink = open(log, "w", encoding="utf-8") if log is not None else subprocess.PIPE  # noqa: SIM115
     proc = subprocess.Popen(cmd, stdout=sink, stderr=subprocess.STDOUT, text=True, env={**os.environ, **(env or {})})
     url = f"http://127.0.0.1:{port}"

@@ -127,8 +127,8 @@ class WebRtcTransport:
     async def open(self, viewers: list[str], clock: Clock) -> None:
         from aiortc import RTCPeerConnection
 
+        from agent.room.room import RoomError
         from agent.rtc.client import RoomClient
-        from agent.rtc.room import RoomError
         from evals.room import Microphone
 
         self.inbox.clock = clock

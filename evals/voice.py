@@ -17,9 +17,9 @@ from typing import Any
 import numpy as np
 
 from agent.audio import RATE, voiced_span
-from agent.conversation import Conversation, Stages
-from agent.recorded import measure
-from agent.replay import FRAME_MS, Recording, replay
+from agent.session.conversation import Conversation, Stages
+from agent.transports.recorded import measure
+from agent.transports.replay import FRAME_MS, Recording, replay
 from evals.faq import DEFAULT_QUESTIONS, Question, load_questions, machine, today
 from evals.report import percentile_table, write_report
 from evals.stats import percentiles, share, yielded

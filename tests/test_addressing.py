@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from agent.addressing import addressed_to
+from agent.session.addressing import addressed_to
 
 
 @pytest.mark.parametrize(

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from agent.answer.engine import AnswerEngine
-from agent.cli import main
+from agent.app.cli import main
 
 
 @pytest.mark.parametrize(

@@ -6,7 +6,7 @@ import pytest
 
 from agent.answer.compose import ModelComposer
 from agent.answer.engine import AnswerEngine
-from agent.host import Host, HostOptions
+from agent.app.host import Host, HostOptions
 from knowledge.base import KnowledgeBase
 
 pytestmark = pytest.mark.model

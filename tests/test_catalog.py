@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from agent.cli import main
+from agent.app.cli import main
 from knowledge.base import LiveCatalog
 from knowledge.catalog import Text
 from knowledge.loader import SAMPLE_CATALOG, load_catalog

@@ -15,8 +15,8 @@ import pytest
 from agent.answer.engine import AnswerEngine
 from agent.asr.recognizer import Transcript
 from agent.audio import RATE, voiced_span
-from agent.conversation import Conversation, Stages
-from agent.replay import Recording, replay
+from agent.session.conversation import Conversation, Stages
+from agent.transports.replay import Recording, replay
 from agent.turns.options import TurnOptions
 
 QUESTION = "How long does the Band X2 battery last?"
@@ -203,7 +203,7 @@ def test_in_a_room_with_several_askers_the_answer_begins_with_the_askers_name(en
 
 
 def test_the_same_question_from_a_second_viewer_is_not_answered_all_over_again(engine: AnswerEngine) -> None:
-    from agent.same_questions import SameQuestions
+    from agent.session.same_questions import SameQuestions
 
     async def run() -> tuple[list[Conversation], list[ToneVoice]]:
         same = SameQuestions()
@@ -305,7 +305,7 @@ def test_a_follow_up_that_points_back_inherits_the_product_and_nothing_else_does
 
 def test_once_an_answer_has_ended_the_same_question_is_answered_afresh() -> None:
     from agent.answer.plan import Plan
-    from agent.same_questions import SameQuestions
+    from agent.session.same_questions import SameQuestions
 
     now = [0.0]
     same = SameQuestions(clock=lambda: now[0])

@@ -164,7 +164,7 @@ def test_every_shipped_suite_loads() -> None:
 
 
 def test_the_command_reports_a_bad_suite_and_compares_reports(tmp_path: Path) -> None:
-    cmd = [sys.executable, "-m", "agent.cli", "eval"]
+    cmd = [sys.executable, "-m", "agent", "eval"]
     bad = subprocess.run([*cmd, "run", "no-such-suite"], capture_output=True, text=True)
     assert bad.returncode == 2 and "no suite called 'no-such-suite'" in bad.stderr
     report, timelines = run(SCENARIO, fake())

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 pytestmark = pytest.mark.model
-EVAL = [sys.executable, "-m", "agent.cli", "eval"]
+EVAL = [sys.executable, "-m", "agent", "eval"]
 
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:

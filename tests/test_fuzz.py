@@ -35,11 +35,11 @@ from test_hardening import (  # noqa: F401  (clean_log: the fixture, shared)
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
+from agent.app.host import Host, HostOptions
+from agent.app.server import create_app
 from agent.audio import RATE, to_pcm16
-from agent.host import Host, HostOptions
+from agent.room.routes import RoomOptions
 from agent.rtc.client import room_socket_url
-from agent.rtc.routes import RoomOptions
-from agent.server import create_app
 
 SEED = 16
 pytestmark = pytest.mark.usefixtures("clean_log")

@@ -46,8 +46,22 @@ def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
 
 def test_there_are_no_import_circles() -> None:
     graph = imports()
-    assert "agent.cli" in graph and "evals.scenario" in graph
+    assert "agent.app.cli" in graph and "evals.scenario" in graph
     assert cycles(graph) == []
+
+
+def test_the_package_that_runs_never_imports_the_package_that_measures_it() -> None:
+    graph = imports()
+    assert "agent.app.cli" in graph
+    leaks = {m: sorted(d for d in deps if d.startswith("evals")) for m, deps in graph.items() if m.startswith("agent")}
+    assert {m: d for m, d in leaks.items() if d} == {}
+
+
+def test_the_measuring_commands_reach_the_cli_through_entry_points() -> None:
+    from agent.app.cli import _parser
+
+    help_text = _parser().format_help()
+    assert "bench-room" in help_text and "eval" in help_text
 
 
 def test_a_circle_would_be_found() -> None:

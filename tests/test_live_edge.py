@@ -7,7 +7,7 @@ import asyncio
 import pytest
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
-from agent.rtc.live_edge import LiveEdge
+from agent.room.live_edge import LiveEdge
 
 
 class Backlog(MediaStreamTrack):

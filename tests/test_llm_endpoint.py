@@ -102,7 +102,7 @@ def test_a_real_openai_compatible_server_phrases_checked_answers(tmp_path: Path)
     try:
         wait_until_healthy(f"http://127.0.0.1:{port}/health", server, timeout_s=300)
         out = subprocess.run(
-            [sys.executable, "-m", "agent.cli", "ask", "--json", "--composer", "model", "--llm-url",
+            [sys.executable, "-m", "agent", "ask", "--json", "--composer", "model", "--llm-url",
              f"http://127.0.0.1:{port}", "--llm-model", str(model_dir), "How long does the SmartBand X2 battery last?"],
             capture_output=True, text=True, timeout=600, env=env,
         )  # fmt: skip

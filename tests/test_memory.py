@@ -42,7 +42,7 @@ def test_the_voices_allocate_from_the_shared_arena_that_is_shrunk_after_each_run
 
 @pytest.mark.model
 def test_a_short_memory_run_samples_the_servers_rss_and_writes_its_report_and_plot(tmp_path: Path) -> None:
-    command = [sys.executable, "-m", "agent.cli", "bench-memory", "--cycles", "1", "--viewers", "1", "--spoken", "1"]
+    command = [sys.executable, "-m", "agent", "bench-memory", "--cycles", "1", "--viewers", "1", "--spoken", "1"]
     command += ["--idle-s", "1", "--serve-args", "--composer catalog", "--out", str(tmp_path)]
     done = subprocess.run(command, capture_output=True, text=True, timeout=900)
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]

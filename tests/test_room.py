@@ -17,9 +17,9 @@ from aiortc import RTCPeerConnection
 from aiortc.mediastreams import MediaStreamTrack
 from conftest import running_server
 
+from agent.room.room import Room, RoomError, Subscription, prefetch_less
+from agent.room.tokens import Pass, TokenError, Tokens
 from agent.rtc.client import RoomClient, room_socket_url
-from agent.rtc.room import Room, RoomError, Subscription, prefetch_less
-from agent.rtc.tokens import Pass, TokenError, Tokens
 from evals.room import Microphone
 
 # ---- tokens -----------------------------------------------------------------------------------
@@ -302,7 +302,7 @@ def test_the_host_goes_live_and_a_viewer_watches_in_the_browser(server: tuple[st
 
 
 def test_an_agent_with_a_refused_token_gets_the_reason_instead_of_retrying(server: tuple[str, str]) -> None:
-    from agent.rtc.routes import keep_agent_in_room
+    from agent.room.routes import keep_agent_in_room
 
     def no_models(rate: int) -> Any:
         raise AssertionError("never asked for: the agent was not let in")

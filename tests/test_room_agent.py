@@ -293,7 +293,7 @@ def test_the_agent_joins_a_room_served_by_another_process() -> None:
 
     with running_server("--composer", "catalog", "--no-voice", env={"LIVEHOST_ADMIN_TOKEN": ADMIN}) as (url, _):
         agent_token = minted(url, "agent", "Remote")["token"]
-        command = [sys.executable, "-m", "agent.cli", "join", url, "--token", agent_token, "--composer", "catalog"]
+        command = [sys.executable, "-m", "agent", "join", url, "--token", agent_token, "--composer", "catalog"]
         joiner = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         try:
             deadline = time.monotonic() + 240

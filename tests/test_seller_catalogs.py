@@ -14,7 +14,7 @@ import pytest
 
 from agent.answer.engine import AnswerEngine
 from agent.answer.plan import confirmed
-from agent.cli import main
+from agent.app.cli import main
 from knowledge.base import KnowledgeBase
 from knowledge.catalog import Text
 from knowledge.embedding import UniversalSentenceEncoder

@@ -12,8 +12,8 @@ import pytest
 from conftest import running_server
 from fastapi.testclient import TestClient
 
-from agent.host import Host, HostOptions
-from agent.server import create_app
+from agent.app.host import Host, HostOptions
+from agent.app.server import create_app
 
 
 @pytest.fixture(scope="module")

@@ -17,11 +17,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from agent.app.host import Host, HostOptions
+from agent.app.voice import VoiceModels, VoiceOptions
 from agent.audio import RATE, read_wav, to_pcm16, voiced_span, write_wav
-from agent.host import Host, HostOptions
-from agent.recorded import converse, talk_report
+from agent.transports.recorded import converse, talk_report
 from agent.tts.speaker import Speaker
-from agent.voice import VoiceModels, VoiceOptions
 from tests.conftest import running_server
 
 pytestmark = pytest.mark.model
@@ -82,8 +82,8 @@ def test_talking_over_the_agent_stops_it_and_history_ends_where_playback_stopped
     viewer = np.concatenate([silence(0.3), question, silence(6.0)])
 
     async def run() -> tuple:
-        from agent.conversation import Conversation
-        from agent.replay import replay
+        from agent.session.conversation import Conversation
+        from agent.transports.replay import replay
 
         conversation = Conversation(voice.stages(host.engine, RATE))
         conversation.start()
@@ -127,7 +127,7 @@ def test_talk_command_reads_a_wav_and_writes_the_answer(tmp_path: Path, say: Spe
     question = tmp_path / "question.wav"
     write_wav(question, np.concatenate([silence(0.3), say.synthesize("How much is the SmartBand X2?", "en")]), RATE)
     out = tmp_path / "answer.wav"
-    cmd = [sys.executable, "-m", "agent.cli", "talk", "--composer", "catalog", "--in", str(question)]
+    cmd = [sys.executable, "-m", "agent", "talk", "--composer", "catalog", "--in", str(question)]
     done = subprocess.run([*cmd, "--out", str(out), "--json"], capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout)
@@ -139,7 +139,7 @@ def test_talk_command_reads_a_wav_and_writes_the_answer(tmp_path: Path, say: Spe
 def test_talk_rejects_a_file_that_is_not_audio_in_one_sentence(tmp_path: Path) -> None:
     bad = tmp_path / "question.wav"
     bad.write_text("not audio")
-    cmd = [sys.executable, "-m", "agent.cli", "talk", "--in", str(bad), "--out", str(tmp_path / "a.wav")]
+    cmd = [sys.executable, "-m", "agent", "talk", "--in", str(bad), "--out", str(tmp_path / "a.wav")]
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
     assert done.returncode == 2
     assert done.stderr.strip().count("\n") == 0 and "not a PCM WAV file" in done.stderr

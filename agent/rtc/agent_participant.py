@@ -24,16 +24,16 @@ import soxr
 from aiortc import RTCDataChannel, RTCPeerConnection
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
-from agent.addressing import addressed_to
 from agent.audio import RATE
-from agent.conversation import Conversation, Stages
+from agent.room.room import RoomError, prefetch_less, rtc_configuration
 from agent.rtc.avatar import Avatar
 from agent.rtc.avatar_track import AvatarTrack
 from agent.rtc.client import RoomClient
-from agent.rtc.room import RoomError, prefetch_less, rtc_configuration
 from agent.rtc.voice_track import RATE as VOICE_RATE
 from agent.rtc.voice_track import Floor, VoiceTrack
-from agent.same_questions import SameQuestions
+from agent.session.addressing import addressed_to
+from agent.session.conversation import Conversation, Stages
+from agent.session.same_questions import SameQuestions
 
 log = logging.getLogger("livehost.agent")
 GAP_S = 0.1  # no microphone frame for this long: the viewer is heard as silent

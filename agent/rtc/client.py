@@ -15,7 +15,7 @@ from typing import Any
 import websockets
 from aiortc import RTCPeerConnection, RTCSessionDescription
 
-from agent.rtc.room import RoomError
+from agent.room.room import RoomError
 
 REPLY_TIMEOUT_S = 20.0
 

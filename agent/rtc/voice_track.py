@@ -17,8 +17,8 @@ import numpy as np
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
 from agent.audio import to_pcm16
-from agent.conversation import Conversation
 from agent.rtc.avatar import mouth_level
+from agent.session.conversation import Conversation
 
 RATE = 48000
 FRAME_MS = 20

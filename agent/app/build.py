@@ -1,6 +1,6 @@
 """Where the pipeline is built from what the user chose: the one place that names concrete engines.
 
-The command line (`agent/cli.py`) and the benchmark commands (`agent/measure.py`) describe their
+The command line (`agent/app/cli.py`) and the benchmark commands (`evals/bench_commands.py`) describe their
 options with `host_arguments` / `voice_arguments` and get their parts from here: the host (catalog,
 answer engine, composer and language model or chat endpoint), the voice models (recognizer, voices,
 turn detection) and a recognizer on its own. A model that cannot load is one `UserError` sentence.
@@ -49,7 +49,7 @@ def voice_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def build_voice(args: argparse.Namespace, host: Any) -> Any:
-    from agent.voice import VoiceModels, VoiceOptions
+    from agent.app.voice import VoiceModels, VoiceOptions
 
     options = VoiceOptions(
         asr_model=args.asr_model, turn_model=args.turn_model, device=args.device, partial_every_ms=args.partials
@@ -63,7 +63,7 @@ def build_voice(args: argparse.Namespace, host: Any) -> Any:
 
 
 def build_host(args: argparse.Namespace) -> Any:
-    from agent.host import Host, HostOptions
+    from agent.app.host import Host, HostOptions
     from agent.llm.openai_chat import ChatEndpointError
     from agent.llm.weights import ModelError
 

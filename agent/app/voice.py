@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from agent.answer.engine import Answer, AnswerEngine
-from agent.conversation import Stages
+from agent.session.conversation import Stages
 from agent.turns.options import TurnOptions
 from knowledge.catalog import Catalog
 

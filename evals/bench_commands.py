@@ -1,6 +1,6 @@
-"""The measuring commands of `livehost`: the benchmarks and the evaluations.
+"""The measuring commands of `livehost`: `bench ...`, `eval asr` and `eval faq`.
 
-Kept apart from agent/cli.py (the parser and the everyday commands), which registers them.
+Registered with agent/app/cli.py through the `livehost.commands` entry point (pyproject.toml).
 """
 
 from __future__ import annotations
@@ -10,11 +10,19 @@ import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from agent.app.cli import Commands
+
+
+def register(commands: Commands) -> None:
+    add_eval_parsers(commands.suites, commands.host_arguments)
+    add_bench_parsers(commands.sub, commands.host_arguments, commands.voice_arguments)
 
 
 def add_eval_parsers(ev: Any, host_arguments: Callable[[Any], None]) -> None:
-    """`eval asr` and `eval faq` (cli.py passes its shared option group)."""
+    """`eval asr` and `eval faq`."""
     asr = ev.add_parser("asr", help="word error rate and time on real speech (Debian Asterisk prompts)")
     asr.add_argument("--asr-model", help="packaged:base (default), packaged:tiny.en, ...")
     asr.add_argument("--device", default="cpu")
@@ -36,7 +44,7 @@ def add_eval_parsers(ev: Any, host_arguments: Callable[[Any], None]) -> None:
 
 
 def add_bench_parsers(sub: Any, host_arguments: Callable[[Any], None], voice_arguments: Callable[[Any], None]) -> None:
-    """`bench` and `bench-room` (cli.py passes its shared option groups)."""
+    """`bench`, `bench-catalog`, `bench-room` and `bench-memory`."""
     bench = sub.add_parser("bench", help="spoken-turn benchmark: voice-to-voice, stages, barge-in stop latency")
     host_arguments(bench)
     voice_arguments(bench)
@@ -97,7 +105,7 @@ def cmd_bench_catalog(args: argparse.Namespace) -> int:
 def cmd_bench(args: argparse.Namespace) -> int:
     import asyncio
 
-    from agent import build
+    from agent.app import build
     from agent.audio import RATE, AudioError, read_wav
     from agent.tts.speaker import Speaker
     from evals import voice as bench
@@ -152,7 +160,7 @@ def cmd_bench_room(args: argparse.Namespace) -> int:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     admin, url = secrets.token_urlsafe(12), f"http://127.0.0.1:{port}"
-    command = [sys.executable, "-m", "agent.cli", "serve", "--port", str(port), "--catalog", str(args.catalog)]
+    command = [sys.executable, "-m", "agent", "serve", "--port", str(port), "--catalog", str(args.catalog)]
     command += ["--composer", args.composer, "--device", args.device] + (["--model", args.model] if args.model else [])
     server = subprocess.Popen(command, env={**os.environ, "LIVEHOST_ADMIN_TOKEN": admin}, stdout=subprocess.DEVNULL)
     try:
@@ -180,7 +188,7 @@ def cmd_bench_memory(args: argparse.Namespace) -> int:
     """Starts `livehost serve --open-pcm` on loopback and samples its RSS while viewers come and go."""
     import shlex
 
-    from agent import build
+    from agent.app import build
     from evals import memory
     from evals.voice import pick_questions
     from knowledge.loader import load_catalog
@@ -209,7 +217,7 @@ def cmd_bench_memory(args: argparse.Namespace) -> int:
 
 
 def cmd_eval_asr(args: argparse.Namespace) -> int:
-    from agent import build
+    from agent.app import build
     from evals import asr
 
     try:
@@ -224,7 +232,7 @@ def cmd_eval_asr(args: argparse.Namespace) -> int:
 
 
 def cmd_eval_faq(args: argparse.Namespace) -> int:
-    from agent import build
+    from agent.app import build
     from evals import faq
 
     try:
@@ -254,7 +262,7 @@ def cmd_eval_faq(args: argparse.Namespace) -> int:
 
 
 def _faq_report(args: argparse.Namespace, path: Path, out: Path) -> dict[str, Any]:
-    from agent import build
+    from agent.app import build
     from evals import faq
 
     host = build.build_host(args)

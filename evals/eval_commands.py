@@ -16,9 +16,17 @@ import sys
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from agent.app.cli import Commands
 
 USAGE, FAILED, UNREACHABLE = 2, 1, 3
+
+
+def register(commands: Commands) -> None:
+    """`eval run`, `eval crosscheck` and `eval compare` (the `livehost.commands` entry point)."""
+    add_parsers(commands.suites)
 
 
 def add_parsers(ev: Any) -> None:

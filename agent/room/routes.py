@@ -18,13 +18,13 @@ from fastapi import FastAPI, Header, HTTPException, WebSocket
 from fastapi.responses import FileResponse
 from pydantic import BaseModel, Field
 
-from agent.conversation import Stages
-from agent.rtc.room import ROLE_SEATS, RoomError, Rooms, busy
-from agent.rtc.signaling import room_socket
-from agent.rtc.tokens import MAX_SEATS, TokenError, Tokens, check_room, same_secret
+from agent.room.room import ROLE_SEATS, RoomError, Rooms, busy
+from agent.room.signaling import room_socket
+from agent.room.tokens import MAX_SEATS, TokenError, Tokens, check_room, same_secret
+from agent.session.conversation import Stages
 
 log = logging.getLogger("livehost.rtc")
-PAGES = Path(__file__).parent.parent / "pages"
+PAGES = Path(__file__).parent / "pages"
 REJOIN_S = 2.0
 SHARED_LINK_SEATS = ROLE_SEATS["viewer"] // 2  # the viewer link everyone shares: never the whole room
 

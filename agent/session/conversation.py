@@ -27,9 +27,9 @@ import numpy as np
 from agent.answer.engine import Answer, AnswerEngine
 from agent.answer.plan import Plan
 from agent.asr.recognizer import Transcript
-from agent.playout import Heard, Playout, Segment
-from agent.same_questions import same_question_reply
-from agent.trace import TurnTrace
+from agent.session.playout import Heard, Playout, Segment
+from agent.session.same_questions import same_question_reply
+from agent.session.trace import TurnTrace
 from agent.turns.detector import (
     InterruptionConfirmed,
     InterruptionDismissed,

@@ -1,5 +1,5 @@
 // The room, in the browser: signaling over one WebSocket, one connection to publish, one per
-// publisher to receive (the same protocol the agent speaks, see agent/rtc/signaling.py).
+// publisher to receive (the same protocol the agent speaks, see agent/room/signaling.py).
 "use strict";
 
 const params = new URLSearchParams(location.search);

@@ -27,8 +27,8 @@ from aiortc.jitterbuffer import JitterBuffer
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 from aiortc.sdp import SessionDescription
 
-from agent.rtc.live_edge import LiveEdge
-from agent.rtc.tokens import MAX_NAME_CHARS, Pass
+from agent.room.live_edge import LiveEdge
+from agent.room.tokens import MAX_NAME_CHARS, Pass
 
 log = logging.getLogger("livehost.room")
 # seats per role: viewers can never take the host's or the agent's (64 in all)

@@ -1,15 +1,21 @@
-"""The `livehost` command line: check a catalog, ask a question, run benchmarks, prepare models."""
+"""The `livehost` command line: check a catalog, ask a question, talk, serve, join a room, prepare models.
+
+The measuring commands (`eval ...`, `bench ...`) live in `evals/` and are added here through the
+`livehost.commands` entry points (pyproject.toml), so the package that runs never imports the
+package that measures it; an install without `evals` simply has no such commands.
+"""
 
 from __future__ import annotations
 
 import argparse
 import json
 import sys
+from dataclasses import dataclass
+from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any
 
-from agent import evaluate, measure
-from agent.build import (
+from agent.app.build import (
     UserError,
     build_host,
     build_recognizer,
@@ -64,10 +70,6 @@ def _parser() -> argparse.ArgumentParser:
     tr.add_argument("--json", action="store_true")
     tr.set_defaults(run=cmd_transcribe)
 
-    ev = sub.add_parser("eval", help="benchmarks").add_subparsers(metavar="SUITE")
-    measure.add_eval_parsers(ev, host_arguments)
-    evaluate.add_parsers(ev)
-
     talk = sub.add_parser("talk", help="one spoken question from a WAV file, answered aloud into a WAV file")
     host_arguments(talk)
     voice_arguments(talk)
@@ -83,8 +85,6 @@ def _parser() -> argparse.ArgumentParser:
     conv.add_argument("--out", type=Path, required=True, help="the agent's track, time-aligned with it (16 kHz WAV)")
     conv.add_argument("--json", action="store_true", help="print every turn with its trace and timings")
     conv.set_defaults(run=cmd_converse)
-
-    measure.add_bench_parsers(sub, host_arguments, voice_arguments)
 
     join = sub.add_parser("join", help="the agent joins a room on a room server (another machine's, or this one's)")
     host_arguments(join)
@@ -130,7 +130,32 @@ def _parser() -> argparse.ArgumentParser:
     )
     prepare.add_argument("--model", help="packaged name, local directory, .gguf file or hub id")
     prepare.set_defaults(run=cmd_models_prepare)
+
+    commands = Commands(sub)
+    for plugin in sorted(entry_points(group=COMMANDS_GROUP), key=lambda e: e.name):
+        plugin.load()(commands)
     return p
+
+
+COMMANDS_GROUP = "livehost.commands"
+
+
+@dataclass
+class Commands:
+    """What a `livehost.commands` entry point gets: the subcommands, and the option groups they share."""
+
+    sub: Any  # the top-level subcommands (argparse's subparsers action)
+    _suites: Any = None
+
+    host_arguments = staticmethod(host_arguments)
+    voice_arguments = staticmethod(voice_arguments)
+
+    @property
+    def suites(self) -> Any:
+        """The `livehost eval SUITE` subcommands, made by whichever plugin asks first."""
+        if self._suites is None:
+            self._suites = self.sub.add_parser("eval", help="evaluations").add_subparsers(metavar="SUITE")
+        return self._suites
 
 
 def _viewer_audio(path: Path) -> Any:
@@ -146,7 +171,7 @@ def cmd_talk(args: argparse.Namespace) -> int:
     import asyncio
 
     from agent.audio import write_wav
-    from agent.recorded import answer_audio, converse, talk_report
+    from agent.transports.recorded import answer_audio, converse, talk_report
 
     audio = _viewer_audio(args.input)
     host = build_host(args)
@@ -168,7 +193,7 @@ def cmd_converse(args: argparse.Namespace) -> int:
     import asyncio
 
     from agent.audio import RATE, resample, write_wav
-    from agent.recorded import converse
+    from agent.transports.recorded import converse
 
     audio = _viewer_audio(args.input)
     host = build_host(args)
@@ -252,9 +277,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     import uvicorn
 
-    from agent.rtc.routes import RoomOptions, ice_server
-    from agent.rtc.tokens import TokenError, check_room
-    from agent.server import create_app
+    from agent.app.server import create_app
+    from agent.room.routes import RoomOptions, ice_server
+    from agent.room.tokens import TokenError, check_room
 
     try:
         check_room(args.room)
@@ -292,7 +317,7 @@ def _configure_logging(fmt: str) -> None:
     """json: one JSON object per line on stderr, every turn included (for a log collector); text: warnings."""
     import logging
 
-    from agent.metrics import JsonLogFormatter
+    from agent.app.metrics import JsonLogFormatter
 
     handler = logging.StreamHandler()
     root = logging.getLogger("livehost")
@@ -311,9 +336,9 @@ def cmd_join(args: argparse.Namespace) -> int:
     import asyncio
     import os
 
-    from agent.rtc.room import RoomError
-    from agent.rtc.routes import keep_agent_in_room
-    from agent.voice import SerialEngine
+    from agent.app.voice import SerialEngine
+    from agent.room.room import RoomError
+    from agent.room.routes import keep_agent_in_room
 
     token = args.token or os.environ.get("LIVEHOST_AGENT_TOKEN")
     if not token:

@@ -25,8 +25,8 @@ from typing import Annotated, Any
 from fastapi import WebSocket, WebSocketDisconnect
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictStr, ValidationError
 
-from agent.rtc.room import Participant, Room, RoomError, Rooms
-from agent.rtc.tokens import TokenError, Tokens, check_room
+from agent.room.room import Participant, Room, RoomError, Rooms
+from agent.room.tokens import TokenError, Tokens, check_room
 
 log = logging.getLogger("livehost.signaling")
 MAX_MESSAGE_CHARS = 32000

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from agent.audio import RATE
-from agent.conversation import Conversation
+from agent.session.conversation import Conversation
 
 FRAME_MS = 20
 AUDIBLE = 10 ** (-50 / 20)  # a sample above -50 dBFS is agent speech, below is silence

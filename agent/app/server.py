@@ -1,7 +1,7 @@
 """The agent's HTTP server: an ask page, a JSON answer API, the voice endpoint and catalog administration.
 
-`/ws/pcm` holds spoken conversations (see agent/pcm_socket.py); the live room (pages, signaling,
-the agent as a participant) is added by agent/rtc/routes.py. Every malformed request gets a 4xx
+`/ws/pcm` holds spoken conversations (see agent/transports/pcm_socket.py); the live room (pages, signaling,
+the agent as a participant) is added by agent/room/routes.py. Every malformed request gets a 4xx
 with a reason in one shape, `{"error": ...}`, and no viewer input can stop the server. What each
 token may do, and the limits, are in SECURITY.md.
 """
@@ -24,14 +24,14 @@ from fastapi.responses import FileResponse, JSONResponse, PlainTextResponse
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from agent.conversation import Stages
-from agent.host import Host
-from agent.metrics import Metrics, resident_bytes
-from agent.pcm_socket import IDLE_S, RATES, parse_rate, pcm_conversation
-from agent.rtc.routes import RoomOptions, add_room
-from agent.rtc.signaling import MAX_JSON_DEPTH, json_depth_over
-from agent.rtc.tokens import TokenError
-from agent.voice import SerialEngine, VoiceModels
+from agent.app.host import Host
+from agent.app.metrics import Metrics, resident_bytes
+from agent.app.voice import SerialEngine, VoiceModels
+from agent.room.routes import RoomOptions, add_room
+from agent.room.signaling import MAX_JSON_DEPTH, json_depth_over
+from agent.room.tokens import TokenError
+from agent.session.conversation import Stages
+from agent.transports.pcm_socket import IDLE_S, RATES, parse_rate, pcm_conversation
 from agent.workers import in_thread
 
 log = logging.getLogger("livehost.server")

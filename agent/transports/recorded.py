@@ -14,9 +14,9 @@ from typing import Any
 import numpy as np
 
 from agent.audio import RATE, voiced_span
-from agent.conversation import Conversation, Stages
-from agent.replay import Recording, replay
-from agent.trace import TurnTrace
+from agent.session.conversation import Conversation, Stages
+from agent.session.trace import TurnTrace
+from agent.transports.replay import Recording, replay
 from agent.turns.options import TurnOptions
 
 

@@ -27,7 +27,7 @@ import numpy as np
 from fastapi import WebSocket, WebSocketDisconnect
 
 from agent.audio import RATE, AudioError, from_pcm16, resample, to_pcm16
-from agent.conversation import Conversation, Stages
+from agent.session.conversation import Conversation, Stages
 
 log = logging.getLogger("livehost.pcm")
 RATES = (8000, 16000, 24000, 44100, 48000)
