@@ -99,3 +99,23 @@ def segments(samples: np.ndarray, rate: int, **tuning: float) -> list[Segment]:
     detector = Activity(rate, **tuning)
     detector.push(samples)
     return detector.close()
+
+
+@dataclass(frozen=True)
+class BargeInStop:
+    """How the agent's speech ended when a viewer talked over it (latency.md, barge-in)."""
+
+    under_way: Segment | None  # the agent's speech at the interruption's onset (None: it was silent)
+    ms: float | None  # its last sound - the onset; None when nothing was under way
+    resumed: bool  # it spoke again while the viewer was still talking
+
+
+def barge_in_stop(found: list[Segment], onset: float, end: float, eps: float = 1e-6) -> BargeInStop:
+    """The one definition of the barge-in stop, for `livehost bench` and the dialogue harness alike:
+    the end of the agent's sound under way at the `onset` of the interrupting speech, minus that onset;
+    a resume is agent sound starting again before the interruption's speech `end`."""
+    under_way = next((s for s in found if s.start <= onset + eps < s.end), None)
+    if under_way is None:
+        return BargeInStop(None, None, False)
+    resumed = any(under_way.end < s.start < end for s in found)
+    return BargeInStop(under_way, round((under_way.end - onset) * 1000, 1), resumed)

@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 
 from agent.audio import RATE
-from evals.activity import Segment, segments
+from evals.activity import Segment, barge_in_stop, segments
 from evals.judge import Judge
 from evals.scenario import GRADED, RESPONDS, Assertion
 from evals.session import Played, Recording
@@ -180,7 +180,7 @@ def _turn(
     end = p.speech_end if p.speech_end is not None else p.start
     if p.speech_start is None and turn.channel == "voice":
         r.notes.append("the turn's audio has no sound in it")
-    under_way = next((s for s in found if s.start <= onset + EPS < s.end), None)
+    under_way = barge_in_stop(found, onset, end, EPS).under_way
     if turn.responds or turn.expect == "ignore":
         k = next(
             (i for i, u in enumerate(utterances)
@@ -224,8 +224,8 @@ def _stop(
         r.notes.append("the agent was still speaking when the recording ended")
         r.stopped = False
         return
-    r.stop_ms = _ms(under_way.end - onset)
-    resumed = any(under_way.end < s.start < end for s in found)
+    stop = barge_in_stop(found, onset, end, EPS)
+    r.stop_ms, resumed = stop.ms, stop.resumed
     r.stopped = yielded(r.stop_ms, resumed, p.turn.max_stop_ms)
     if resumed:
         r.notes.append("the agent went on talking while the viewer was still speaking")

@@ -10,8 +10,8 @@ import gzip
 from pathlib import Path
 from typing import Any
 
-from agent.asr.recognizer import SpeechRecognizer
 from agent.audio import read_wav
+from agent.engines import Recognizer
 from evals.stats import percentiles
 from evals.wer import error_rate
 
@@ -33,7 +33,7 @@ def asterisk_sentences(root: Path = ASTERISK) -> list[tuple[Path, str]]:
     return out
 
 
-def run(recognizer: SpeechRecognizer, items: list[tuple[Path, str]]) -> dict[str, Any]:
+def run(recognizer: Recognizer, items: list[tuple[Path, str]]) -> dict[str, Any]:
     pairs, elapsed, wrong_language = [], [], 0
     for path, reference in items:
         transcript = recognizer.transcribe(read_wav(path))

@@ -50,8 +50,14 @@ def add_bench_parsers(sub: Any, host_arguments: Callable[[Any], None], voice_arg
     voice_arguments(bench)
     bench.add_argument("--turns", type=int, default=30, help="clean question turns (half zh, half en)")
     bench.add_argument("--barge-ins", type=int, default=30, help="answers talked over (every third: only a sound)")
+    bench.add_argument("--paused", type=int, default=6, help="questions asked in two parts with a pause between")
     bench.add_argument("--out", type=Path, default=Path("reports/bench"), help="folder for report.json and report.md")
     bench.add_argument("--quiet", action="store_true", help="no progress line")
+    bench.add_argument(
+        "--run-cancelled-work",
+        action="store_true",
+        help="let recognition and synthesis finish for cancelled turns (to measure what stopping them saves)",
+    )
     bench.set_defaults(run=cmd_bench)
 
     scale = sub.add_parser("bench-catalog", help="a generated large catalog: load time and planning time")
@@ -119,14 +125,19 @@ def cmd_bench(args: argparse.Namespace) -> int:
         noise = read_wav(noise_path) if noise_path.exists() else None
     except AudioError:
         noise = None
+    stages = voice.stages(host.engine, RATE)
+    stages.stop_cancelled_work = not args.run_cancelled_work
     report = asyncio.run(
-        bench.run_bench(
-            voice.stages(host.engine, RATE), viewer_voice.synthesize, questions, args.barge_ins, noise, not args.quiet
-        )
+        bench.run_bench(stages, viewer_voice.synthesize, questions, args.barge_ins, noise, not args.quiet, args.paused)
     )
     report["meta"] = bench.meta(
         args.device,
-        {"composer": host.composer_note, "asr_model": args.asr_model or "packaged:base", "turn_model": args.turn_model},
+        {
+            "composer": host.composer_note,
+            "asr_model": args.asr_model or "packaged:base",
+            "turn_model": args.turn_model,
+            "stop_cancelled_work": stages.stop_cancelled_work,
+        },
     )
     json_path, md_path = bench.write(report, args.out)
     v2v, stop = report["voice_to_voice_ms"], report["barge_in"]["stop_ms"]
@@ -150,7 +161,7 @@ def cmd_bench_room(args: argparse.Namespace) -> int:
 
     import httpx
 
-    from agent.tts.speaker import Speaker
+    from agent.app import build
     from evals import room as bench
     from evals.voice import pick_questions
     from knowledge.loader import load_catalog
@@ -168,7 +179,7 @@ def cmd_bench_room(args: argparse.Namespace) -> int:
         minted = httpx.post(
             f"{url}/api/rooms/live/tokens", json={"role": "viewer"}, headers={"Authorization": f"Bearer {admin}"}
         ).json()
-        say = Speaker.load(rate=bench.RATE)
+        say = build.speaker(rate=bench.RATE)
         report = bench.run(url + minted["url"], questions, say.synthesize, args.barge_ins)
     finally:
         server.terminate()

@@ -170,13 +170,13 @@ def run(
     earlier: tuple[dict[str, Any], str] | None = None,
 ) -> dict[str, Any]:
     """The whole check against a server started here; writes report.json and memory.png into `out`."""
-    from agent.tts.speaker import Speaker
+    from agent.app.build import speaker as build_speaker
     from evals.agent_process import serving
     from evals.faq import machine, today
     from evals.room import wait_for_agent
 
     out.mkdir(parents=True, exist_ok=True)
-    speaker = Speaker.load(rate=RATE)
+    speaker = build_speaker(rate=RATE)
     cache: dict[tuple[str, str], np.ndarray] = {}
 
     def audio(text: str, lang: str) -> np.ndarray:

@@ -27,9 +27,9 @@ class Stimuli:
     @property
     def speaker(self) -> Any:
         if self._speaker is None:
-            from agent.tts.speaker import Speaker
+            from agent.app.build import speaker
 
-            self._speaker = Speaker.load(rate=RATE)
+            self._speaker = speaker(rate=RATE)
         return self._speaker
 
     def render(self, turn: Turn) -> np.ndarray:

@@ -3,7 +3,9 @@
 A scripted viewer speaks catalog questions (synthesized with the project's own voices, in both
 languages) into one real conversation at real pace, waits for each answer, and in the barge-in
 part talks over the agent at varied offsets, or only coughs / says "uh-huh" / makes noise, which
-must not stop it. Every figure is read off the two recorded tracks on one clock (latency.md).
+must not stop it. Some questions are asked in two parts with a pause long enough to end the turn:
+the agent must answer them as one question, and drop the work it began on the first part.
+Every figure is read off the two recorded tracks on one clock (latency.md).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from agent.audio import RATE, voiced_span
 from agent.session.conversation import Conversation, Stages
 from agent.transports.recorded import measure
 from agent.transports.replay import FRAME_MS, Recording, replay
+from evals.activity import Segment, barge_in_stop, segments
 from evals.faq import DEFAULT_QUESTIONS, Question, load_questions, machine, today
 from evals.report import percentile_table, write_report
 from evals.stats import percentiles, share, yielded
@@ -28,6 +31,7 @@ from knowledge.text import compact
 
 STEP = RATE * FRAME_MS // 1000
 GAP_MS = 800  # quiet agent time before the viewer asks the next question
+PAUSE_S = 1.1  # a question asked in two parts: longer than the longest end-of-turn wait (960 ms)
 ANSWER_TIMEOUT_MS = 15000
 
 
@@ -35,7 +39,7 @@ ANSWER_TIMEOUT_MS = 15000
 class Cue:
     """One thing the scripted viewer says, and when."""
 
-    kind: str  # question | interrupt | distract
+    kind: str  # question | paused (a question in two parts) | interrupt | distract
     audio: np.ndarray
     text: str = ""
     question: Question | None = None
@@ -65,7 +69,7 @@ class ScriptedViewer:
         if self.index >= len(self.cues):
             return None
         cue = self.cues[self.index]
-        if cue.kind == "question":
+        if cue.kind in ("question", "paused"):
             answered = self.audible_frames > 0 and self.quiet_frames * FRAME_MS >= GAP_MS
             first = self.index == 0 and self.waited_frames * FRAME_MS >= 500
             if not (answered or first or self.waited_frames * FRAME_MS >= ANSWER_TIMEOUT_MS):
@@ -114,9 +118,13 @@ async def run_bench(
     barge_ins: int,
     noise: np.ndarray | None = None,
     progress: bool = True,
+    paused: int = 0,
 ) -> dict[str, Any]:
     """Plays the script and returns the figures; `say(text, language)` gives 16 kHz viewer speech."""
     cues = [Cue("question", say(q.question, q.lang), q.question, q) for q in questions]
+    for k in range(paused):
+        q = questions[(k * 3 + 1) % len(questions)]
+        cues.append(Cue("paused", in_two_parts(say, q), q.question, q))
     long_answers = [q for q in questions if q.lang == "en"][:4] + [q for q in questions if q.lang == "zh"][:4]
     offsets = [300, 600, 900, 1200, 1500]
     others = distractions(say, noise)
@@ -155,8 +163,25 @@ async def run_bench(
     return summarize(conversation, recording, viewer.log)
 
 
+def in_two_parts(say: Callable[[str, str], np.ndarray], q: Question) -> np.ndarray:
+    """The question's first half, a pause that ends the turn, then the rest (halved by words, or characters in zh)."""
+    if q.lang == "zh":
+        half = len(q.question) // 2
+        parts = [q.question[:half], q.question[half:]]
+    else:
+        words = q.question.split()
+        parts = [" ".join(words[: len(words) // 2]), " ".join(words[len(words) // 2 :])]
+    first, second = (say(p, q.lang) for p in parts)
+    return np.concatenate([first, np.zeros(int(PAUSE_S * RATE), dtype=np.float32), second])
+
+
 def summarize(conversation: Conversation, recording: Recording, cues: list[Cue]) -> dict[str, Any]:
     measured = measure(conversation, recording)
+    # the agent's sound as the listener heard it, on the conversation's clock (the harness reads it the same way)
+    found = [
+        Segment(recording.start + s.start, recording.start + s.end)
+        for s in segments(recording.agent, recording.agent_rate)
+    ]
     by_id = {m.trace.id: m for m in measured}
     rows: list[dict[str, Any]] = []
     for cue in cues:
@@ -179,9 +204,9 @@ def summarize(conversation: Conversation, recording: Recording, cues: list[Cue])
                 row["correct"] = contains_facts(row["answer"], cue.question) and turn.trace.status == "answered"
                 row["language"] = cue.question.lang
         if cue.kind in ("interrupt", "distract"):
-            last_heard = recording.last_heard(onset - 1.0, end + 0.3)
-            row["stop_ms"] = round((max(last_heard, onset) - onset) * 1000, 1) if last_heard else 0.0
-            row["yielded"] = yielded(row["stop_ms"])  # its stop_ms already runs to the last sound heard
+            stop = barge_in_stop(found, onset, end)
+            row["stop_ms"] = stop.ms  # None: the agent was not speaking when the cue began
+            row["yielded"] = yielded(stop.ms, stop.resumed) if stop.ms is not None else None
             answering = next((r for r in reversed(rows) if r["kind"] == "question" and "turn" in r), None)
             cut = answering is not None and by_id[answering["turn"]].trace.interrupted
             row["cut_answer"] = cut
@@ -190,6 +215,7 @@ def summarize(conversation: Conversation, recording: Recording, cues: list[Cue])
     clean = [r for r in questions if not _was_interrupted(r, rows)]
     interrupts = [r for r in rows if r["kind"] == "interrupt"]
     distracts = [r for r in rows if r["kind"] == "distract"]
+    paused = [r for r in rows if r["kind"] == "paused"]
     stages = ("endpointing", "asr", "llm_first_token", "llm_first_sentence", "tts", "transport", "voice_to_voice")
     figures = {
         name: percentiles([r["timings_ms"][name] for r in clean if r["timings_ms"].get(name) is not None])
@@ -206,11 +232,22 @@ def summarize(conversation: Conversation, recording: Recording, cues: list[Cue])
         },
         "barge_in": {
             "trials": len(interrupts),
-            "stop_ms": percentiles([r["stop_ms"] for r in interrupts]),
-            "yield_rate": share([r["yielded"] for r in interrupts], 3),
+            "stop_ms": percentiles([r["stop_ms"] for r in interrupts if r["stop_ms"] is not None]),
+            "yield_rate": share([r["yielded"] for r in interrupts if r["yielded"] is not None], 3),
+            "not_speaking_at_onset": sum(1 for r in interrupts if r["stop_ms"] is None),
             "distractions": len(distracts),
             "false_yields": sum(1 for r in distracts if r["cut_answer"]),
             "paused_then_resumed": conversation.false_interruptions,
+        },
+        # model work done for turns already cancelled (barge-ins, questions merged): what was not saved
+        "work_after_cancel_ms": {
+            stage: round(sum(ms for s, ms in conversation.work.after_cancel if s == stage), 1)
+            for stage in ("asr", "answer", "tts")
+        },
+        "calls_after_cancel": len(conversation.work.after_cancel),
+        "paused_questions": {
+            "asked": len(paused),
+            "answered_as_one": share([r.get("correct") for r in paused], 3),
         },
         "rows": rows,
     }
@@ -259,6 +296,13 @@ def markdown(report: dict[str, Any]) -> str:
         f"Barge-in: {b['trials']} interruptions, yield rate {b['yield_rate']}; "
         f"{b['distractions']} backchannels/claps/noise, false yields {b['false_yields']}, "
         f"paused then resumed {b['paused_then_resumed']}.",
+        "",
+        f"Questions asked in two parts: {report['paused_questions']['asked']}, answered as one question "
+        f"(with the facts asked for) {report['paused_questions']['answered_as_one']}.",
+        "",
+        f"Model work after a turn was cancelled ({report['calls_after_cancel']} calls, ms): "
+        + ", ".join(f"{k} {v}" for k, v in report["work_after_cancel_ms"].items())
+        + ".",
         "",
     ]
     return "\n".join(lines)

@@ -6,7 +6,8 @@ import pytest
 
 from agent.answer.compose import ModelComposer
 from agent.answer.engine import AnswerEngine
-from agent.app.host import Host, HostOptions
+from agent.app import build
+from agent.app.host import HostOptions
 from knowledge.base import KnowledgeBase
 
 pytestmark = pytest.mark.model
@@ -50,6 +51,6 @@ def test_unknown_questions_do_not_reach_the_model(model_engine: AnswerEngine) ->
 
 
 def test_auto_explains_its_choice() -> None:
-    host = Host(HostOptions(composer="auto", threads=2))
+    host = build.host(HostOptions(composer="auto", threads=2))
     assert host.composer_note.startswith(("catalog sentences: the model needs", "the language model ("))
     assert host.engine.answer("手环X2多少钱?").plan.status == "answered"

@@ -7,14 +7,15 @@ timing is exact: "speech" is a loud tone, a clause lasts 50 ms per character.
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
 
 import numpy as np
 import pytest
 
 from agent.answer.engine import AnswerEngine
-from agent.asr.recognizer import Transcript
 from agent.audio import RATE, voiced_span
+from agent.engines import Cancelled, Transcript
 from agent.session.conversation import Conversation, Stages
 from agent.transports.replay import Recording, replay
 from agent.turns.options import TurnOptions
@@ -44,13 +45,27 @@ class ScriptedEars:
         self.texts = list(texts)
         self.heard: list[float] = []
         self.seconds = seconds  # how long a final transcript takes
+        self.stopped = 0  # transcriptions given up because their turn was cancelled
 
-    def transcribe(self, audio: np.ndarray, language: str | None = None, *, partial: bool = False) -> Transcript:
+    def transcribe(
+        self,
+        audio: np.ndarray,
+        language: str | None = None,
+        *,
+        partial: bool = False,
+        cancel: threading.Event | None = None,
+    ) -> Transcript:
         if partial:
             return Transcript(f"draft of {len(audio) / RATE:.1f} s", "en", 1.0, len(audio) / RATE * 1000, 1.0)
         self.heard.append(len(audio) / RATE)
-        time.sleep(self.seconds)
-        return Transcript(self.texts.pop(0) if self.texts else "", "en", 1.0, len(audio) / RATE * 1000, 1.0)
+        text = self.texts.pop(0) if self.texts else ""
+        deadline = time.monotonic() + self.seconds
+        while time.monotonic() < deadline:  # like Whisper: a check between steps of the work
+            if cancel is not None and cancel.is_set():
+                self.stopped += 1
+                raise Cancelled
+            time.sleep(0.01)
+        return Transcript(text, "en", 1.0, len(audio) / RATE * 1000, 1.0)
 
 
 class ToneVoice:
@@ -59,7 +74,9 @@ class ToneVoice:
     def __init__(self) -> None:
         self.said: list[str] = []
 
-    def synthesize(self, text: str, language: str) -> np.ndarray:
+    def synthesize(self, text: str, language: str, cancel: threading.Event | None = None) -> np.ndarray:
+        if cancel is not None and cancel.is_set():  # as the real speaker: a cancelled turn's clause is not said
+            raise Cancelled
         self.said.append(text)
         t = np.arange(int(0.05 * len(text) * RATE)) / RATE
         return (0.3 * np.sin(2 * np.pi * 220 * t)).astype(np.float32)
@@ -181,6 +198,22 @@ def test_a_question_continued_before_the_answer_is_heard_is_answered_as_one(engi
     assert np.abs(rec.agent[:speech_end]).max() < 0.01 and np.abs(rec.agent[speech_end:]).max() > 0.1
 
 
+def test_the_recognition_of_a_question_the_viewer_goes_on_with_is_stopped_not_left_running(
+    engine: AnswerEngine,
+) -> None:
+    async def run() -> tuple[Conversation, ScriptedEars]:
+        ears = ScriptedEars("Is the Band X2", QUESTION, seconds=2.0)
+        conv = conversation(engine, ears, ToneVoice())
+        await replay(conv, np.concatenate([silence(0.2), speech(0.8), silence(0.35), speech(1.0)]), tail_s=4.0)
+        await conv.close()
+        return conv, ears
+
+    conv, ears = asyncio.run(run())
+    assert ears.stopped == 1  # the first part's transcription ended when the viewer went on
+    assert [t.status for t in conv.turns] == ["merged", "answered"]
+    assert [stage for stage, _ in conv.work.after_cancel] == ["asr"]
+
+
 def test_a_cough_while_the_answer_is_prepared_does_not_lose_it(engine: AnswerEngine) -> None:
     conv, _, rec = asyncio.run(_speech_while_preparing(engine, 0.25, QUESTION))
     (turn,) = conv.turns
@@ -192,7 +225,7 @@ def test_in_a_room_with_several_askers_the_answer_begins_with_the_askers_name(en
     async def run() -> tuple[Conversation, ToneVoice]:
         voice = ToneVoice()
         conv = conversation(engine, ScriptedEars(QUESTION), voice)
-        conv.addressee = "Alice"
+        conv.rules.addressee = "Alice"
         await replay(conv, np.concatenate([silence(0.3), speech(1.0)]), tail_s=0.5)
         await conv.close()
         return conv, voice
@@ -210,8 +243,8 @@ def test_the_same_question_from_a_second_viewer_is_not_answered_all_over_again(e
         voices = [ToneVoice(), ToneVoice()]
         conversations = [conversation(engine, ScriptedEars(), voice) for voice in voices]
         for conv, name in zip(conversations, ("Alice", "Bob"), strict=True):
-            conv.addressee = name
-            conv.claim = lambda plan, conv=conv, name=name: same.claim(conv, name, plan)
+            conv.rules.addressee = name
+            conv.rules.claim = lambda plan, conv=conv, name=name: same.claim(conv, name, plan)
         conversations[0].ask(QUESTION)
         while not conversations[0].playout.active:  # Alice's answer has begun
             await asyncio.sleep(0.01)
@@ -237,7 +270,7 @@ def test_a_muted_agent_prepares_the_answer_as_text_and_plays_nothing(engine: Ans
     async def run() -> tuple[Conversation, ToneVoice, float]:
         voice = ToneVoice()
         conv = conversation(engine, ScriptedEars(), voice)
-        conv.aloud = False
+        conv.rules.aloud = False
         conv.ask(QUESTION)
         loudest = 0.0
         for _ in range(200):

@@ -35,7 +35,8 @@ from test_hardening import (  # noqa: F401  (clean_log: the fixture, shared)
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
-from agent.app.host import Host, HostOptions
+from agent.app import build
+from agent.app.host import HostOptions
 from agent.app.server import create_app
 from agent.audio import RATE, to_pcm16
 from agent.room.routes import RoomOptions
@@ -49,7 +50,7 @@ pytestmark = pytest.mark.usefixtures("clean_log")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Any, Path]]:
     folder = tmp_path_factory.mktemp("fuzz")
     (folder / "catalog.yaml").write_text(CATALOG, encoding="utf-8")
-    host = Host(HostOptions(catalog=folder / "catalog.yaml", composer="catalog"))
+    host = build.host(HostOptions(catalog=folder / "catalog.yaml", composer="catalog"))
     app = create_app(host, ADMIN, watch_interval=None, voice=FakeVoice(), room=RoomOptions(secret="f"))  # type: ignore[arg-type]
     with serving_app(app) as url:
         yield url, app, folder

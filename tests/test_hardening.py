@@ -28,6 +28,7 @@ from test_conversation import LoudnessVAD, ToneVoice
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import ClientConnection, connect
 
+from agent.app import build
 from agent.app.host import Host, HostOptions
 from agent.app.server import create_app
 from agent.asr.recognizer import Transcript
@@ -54,7 +55,9 @@ IDLE_S = 4.0  # /ws/pcm's idle limit in these tests (30 s by default)
 class SameQuestionEars:
     """Whatever is said, it heard the same question."""
 
-    def transcribe(self, audio: np.ndarray, language: str | None = None, *, partial: bool = False) -> Transcript:
+    def transcribe(
+        self, audio: np.ndarray, language: str | None = None, *, partial: bool = False, cancel: Any = None
+    ) -> Transcript:
         return Transcript(QUESTION, "en", 1.0, len(audio) / RATE * 1000, 1.0)
 
 
@@ -79,7 +82,7 @@ def extra_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def host(catalog_dir: Path) -> Host:
-    return Host(HostOptions(catalog=catalog_dir / "catalog.yaml", composer="catalog"))
+    return build.host(HostOptions(catalog=catalog_dir / "catalog.yaml", composer="catalog"))
 
 
 @contextmanager
@@ -631,7 +634,7 @@ def test_a_catalog_replaced_by_a_fifo_is_not_read_by_the_watcher(
 
     catalog = tmp_path / "live.yaml"
     catalog.write_text(CATALOG, encoding="utf-8")
-    app = create_app(Host(HostOptions(catalog=catalog, composer="catalog")), ADMIN, watch_interval=0.05)
+    app = create_app(build.host(HostOptions(catalog=catalog, composer="catalog")), ADMIN, watch_interval=0.05)
     with TestClient(app) as client:
         catalog.unlink()
         os.mkfifo(catalog)  # a reader of this would wait forever for a writer

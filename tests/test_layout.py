@@ -1,4 +1,7 @@
-"""The code's layout: no module imports another that (directly or through others) imports it back."""
+"""The code's layout: no module imports another that (directly or through others) imports it back.
+
+Imports under `if TYPE_CHECKING:` are for annotations only and never run, so they are not counted.
+"""
 
 from __future__ import annotations
 
@@ -16,7 +19,11 @@ def imports() -> dict[str, set[str]]:
         for path in (ROOT / package).rglob("*.py"):
             name = ".".join(path.with_suffix("").relative_to(ROOT).parts).removesuffix(".__init__")
             names: set[str] = set()
-            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            tree = ast.parse(path.read_text(encoding="utf-8"))
+            for block in ast.walk(tree):
+                if isinstance(block, ast.If) and ast.unparse(block.test) in ("TYPE_CHECKING", "typing.TYPE_CHECKING"):
+                    block.body = []
+            for node in ast.walk(tree):
                 if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
                     names |= {node.module, *(f"{node.module}.{a.name}" for a in node.names)}
                 elif isinstance(node, ast.Import):

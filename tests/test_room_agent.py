@@ -22,6 +22,7 @@ import httpx
 import numpy as np
 import pytest
 
+from agent.app import build
 from agent.audio import write_wav
 from agent.tts.speaker import Speaker
 from evals.room import WEBAUDIO_MIC, Microphone, chromium, speak
@@ -35,7 +36,7 @@ ADMIN = "room-test-admin"
 
 @pytest.fixture(scope="module")
 def say() -> Speaker:
-    return Speaker.load(rate=RATE)
+    return build.speaker(rate=RATE)
 
 
 @pytest.fixture(scope="module")

@@ -12,7 +12,8 @@ import pytest
 from conftest import running_server
 from fastapi.testclient import TestClient
 
-from agent.app.host import Host, HostOptions
+from agent.app import build
+from agent.app.host import HostOptions
 from agent.app.server import create_app
 
 
@@ -29,7 +30,9 @@ def client(catalog_dir: Path) -> TestClient:
         "    specs: {battery_life: {zh: 14天, en: 14 days}}\n",
         encoding="utf-8",
     )
-    return TestClient(create_app(Host(HostOptions(catalog=catalog, composer="catalog")), "secret", watch_interval=None))
+    return TestClient(
+        create_app(build.host(HostOptions(catalog=catalog, composer="catalog")), "secret", watch_interval=None)
+    )
 
 
 def test_ask_answers_from_the_catalog(client: TestClient) -> None:
@@ -87,7 +90,7 @@ def test_a_real_server_process_serves_the_sample_catalog() -> None:
 def test_an_edited_catalog_is_picked_up_and_a_broken_edit_changes_nothing(tmp_path: Path) -> None:
     catalog = tmp_path / "live.yaml"
     catalog.write_text("products:\n  - {id: plug, name: Plug, category: smart plug, price: 49}\n", encoding="utf-8")
-    app = create_app(Host(HostOptions(catalog=catalog, composer="catalog")), "t", watch_interval=0.05)
+    app = create_app(build.host(HostOptions(catalog=catalog, composer="catalog")), "t", watch_interval=0.05)
 
     def price() -> str:
         return str(client.post("/api/ask", json={"question": "How much is the plug?"}).json()["answer"])

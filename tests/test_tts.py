@@ -3,15 +3,18 @@ English voice heard back through Whisper."""
 
 from __future__ import annotations
 
-import asyncio
+import concurrent.futures
 import shutil
+import threading
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from agent.app import build
 from agent.asr.recognizer import SpeechRecognizer
 from agent.audio import resample, voiced_span
+from agent.engines import Cancel, Cancelled
 from agent.tts.english import normalize
 from agent.tts.speaker import Speaker, speech_level
 from agent.tts.voice import VoiceError
@@ -42,7 +45,7 @@ class FakeVoice:
             spikes,
         )
 
-    def synthesize(self, text: str) -> np.ndarray:
+    def synthesize(self, text: str, cancel: threading.Event | None = None) -> np.ndarray:
         rate = self.sample_rate
         t = np.arange(int(self.speech_s * rate)) / rate
         buzz = np.sin(2 * np.pi * 140 * t) + 0.5 * np.sin(2 * np.pi * 420 * t) + 0.3 * np.sin(2 * np.pi * 980 * t)
@@ -98,11 +101,25 @@ def test_silence_and_empty_clauses_give_no_audio() -> None:
     assert len(Speaker({"en": FakeVoice(lead_s=0, speech_s=0, tail_s=0)}).synthesize("", "en")) == 0
 
 
-def test_speak_runs_off_the_event_loop_and_records_its_time() -> None:
+def test_a_clause_of_a_cancelled_turn_is_not_spoken_even_when_it_was_waiting_for_the_voice() -> None:
     speaker = Speaker({"en": FakeVoice()})
-    audio = asyncio.run(speaker.speak("Yes.", "en"))
-    assert len(audio) > 0.9 * 48000
-    assert speaker.last_ms > 0
+    cancel = Cancel()
+    assert len(speaker.synthesize("Yes.", "en", cancel)) > 0.9 * 48000 and speaker.last_ms > 0
+    cancel.set()
+    with pytest.raises(Cancelled):
+        speaker.synthesize("Yes.", "en", cancel)
+    waiting, cancel = threading.Event(), Cancel()
+    with speaker._lock:  # another conversation's clause is being spoken
+
+        def wait() -> None:
+            waiting.set()
+            speaker.synthesize("Yes.", "en", cancel)
+
+        worker = concurrent.futures.ThreadPoolExecutor(1).submit(wait)
+        waiting.wait(5)
+        cancel.set()  # the viewer talked over this clause's answer meanwhile
+    with pytest.raises(Cancelled):
+        worker.result(timeout=5)
 
 
 def test_missing_or_broken_english_model_is_one_clear_error(tmp_path: Path) -> None:
@@ -171,7 +188,7 @@ def test_english_voice_reads_ratings_units_and_decimals(english: Speaker, whispe
 @pytest.mark.model
 def test_both_voices_load_and_sound_equally_loud() -> None:
     pytest.importorskip("agent.tts.mandarin")
-    speaker = Speaker.load()
+    speaker = build.speaker()
     english = speaker.synthesize("The SmartBand X2 costs 199 yuan.", "en")
     chinese = speaker.synthesize("智能手环X2的价格是199元。", "zh")
     assert len(english) > 0 and len(chinese) > 0

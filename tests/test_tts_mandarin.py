@@ -16,8 +16,9 @@ import numpy as np
 import pytest
 
 import agent.tts.mandarin_weights as weights
-from agent.asr.recognizer import SpeechRecognizer
+from agent.app import build
 from agent.audio import resample
+from agent.engines import Recognizer
 from agent.tts.latin_pinyin import SYLLABLES, latin_syllables
 from agent.tts.mandarin import MAX_CHUNK_SYLLABLES, MandarinVoice
 from agent.tts.mandarin_numbers import normalize_text, read_number
@@ -161,17 +162,17 @@ def voice() -> MandarinVoice:
 
 
 @pytest.fixture(scope="module")
-def recognizer() -> SpeechRecognizer:
-    return SpeechRecognizer("packaged:base", threads=2)
+def recognizer() -> Recognizer:
+    return build.build_recognizer("packaged:base", "cpu", threads=2)  # with the text normalised, as served
 
 
-def _heard(recognizer: SpeechRecognizer, audio: np.ndarray) -> tuple[str, str]:
+def _heard(recognizer: Recognizer, audio: np.ndarray) -> tuple[str, str]:
     transcript = recognizer.transcribe(resample(audio, MandarinVoice.sample_rate, 16000))
     return transcript.language, re.sub(r"[\s\W_]+", "", transcript.text).lower()
 
 
 @pytest.mark.model
-def test_voice_says_a_product_and_its_price(voice: MandarinVoice, recognizer: SpeechRecognizer) -> None:
+def test_voice_says_a_product_and_its_price(voice: MandarinVoice, recognizer: Recognizer) -> None:
     audio = voice.synthesize("智能手环Band X2支持50米防水，售价1299元。")
     assert audio.dtype == np.float32 and audio.ndim == 1
     assert 2.0 < len(audio) / voice.sample_rate < 8.0
@@ -184,7 +185,7 @@ def test_voice_says_a_product_and_its_price(voice: MandarinVoice, recognizer: Sp
 
 
 @pytest.mark.model
-def test_voice_says_units_and_days(voice: MandarinVoice, recognizer: SpeechRecognizer) -> None:
+def test_voice_says_units_and_days(voice: MandarinVoice, recognizer: Recognizer) -> None:
     language, heard = _heard(recognizer, voice.synthesize("充电宝容量10000mAh，支持7天无理由退货。"))
     assert language == "zh", heard
     for forms in (("充电",), ("毫安",), ("10000", "1万", "一万"), ("7天", "七天"), ("退货",)):

@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from agent.app import build
 from agent.app.host import Host, HostOptions
 from agent.app.voice import VoiceModels, VoiceOptions
 from agent.audio import RATE, read_wav, to_pcm16, voiced_span, write_wav
@@ -30,12 +31,12 @@ NOISE = Path(".cache/testdata/alsa/usr/share/sounds/alsa/Noise.wav")
 
 @pytest.fixture(scope="module")
 def host() -> Host:
-    return Host(HostOptions(composer="catalog"))
+    return build.host(HostOptions(composer="catalog"))
 
 
 @pytest.fixture(scope="module")
 def voice(host: Host) -> VoiceModels:
-    models = VoiceModels(VoiceOptions(), host.catalog.current.catalog)
+    models = build.voice_models(VoiceOptions(), host.catalog.current.catalog)
     models.warm()
     return models
 

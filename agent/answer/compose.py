@@ -12,13 +12,13 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Protocol
 
 from agent.answer.clauses import ClauseSplitter, split_text
 from agent.answer.grounding import NEGATION, GroundingCheck, opening, spoken_numbers
 from agent.answer.plan import Plan
 from agent.answer.replies import missing_note, statements
 from agent.answer.screening import screen
+from agent.engines import ChatStream
 from knowledge.base import KnowledgeBase
 from knowledge.facts import Fact
 from knowledge.text import compact
@@ -31,26 +31,6 @@ class Clause:
     text: str
     source: str  # model | catalog
     at: float  # perf_counter when it was ready
-
-
-class Composer(Protocol):
-    name: str
-
-    def compose(self, plan: Plan, knowledge: KnowledgeBase, cancel: threading.Event | None = None) -> Iterator[Clause]:
-        """The answer's clauses, each as soon as it is ready."""
-        ...
-
-
-class ChatStream(Protocol):
-    """What the composer needs of a language model (see agent.llm.model.ChatModel)."""
-
-    last_timings: dict[str, float]
-
-    def warm(self, system: str) -> None: ...
-
-    def stream(
-        self, system: str, user: str, *, max_new_tokens: int = 96, cancel: threading.Event | None = None
-    ) -> Iterator[str]: ...
 
 
 class CatalogComposer:

@@ -11,8 +11,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from agent.answer.compose import CatalogComposer, Clause, Composer
+from agent.answer.compose import CatalogComposer, Clause
 from agent.answer.plan import Plan, Planner
+from agent.engines import Composer
 from knowledge.base import KnowledgeBase
 
 

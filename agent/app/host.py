@@ -1,21 +1,22 @@
 """The AI host as one object: its catalog, its answer engine and the models behind them.
 
-The CLI and the server build a `Host` the same way, so `livehost ask` answers exactly as the
-running agent would.
+The CLI and the server build a `Host` the same way (agent/app/build.py, which also builds its
+language model), so `livehost ask` answers exactly as the running agent would.
 """
 
 from __future__ import annotations
 
 import gc
-import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from agent.answer.compose import CatalogComposer, ChatStream, Composer, ModelComposer
+from agent.answer.compose import CatalogComposer, ModelComposer
 from agent.answer.engine import AnswerEngine
+from agent.engines import ChatStream, Composer
 from agent.tts.memory import trim_soon
 from knowledge.base import LiveCatalog
-from knowledge.embedding import Embedder, UniversalSentenceEncoder
+from knowledge.embedding import Embedder
 from knowledge.loader import SAMPLE_CATALOG
 from knowledge.sources import Problem
 
@@ -36,25 +37,24 @@ class HostOptions:
     llm_model: str = "default"  # the model name that endpoint expects
 
 
-def configure_threads(threads: int | None) -> int:
-    """Pin the math libraries' thread pools before they start (they default to every core)."""
-    n = threads or max(1, min(os.cpu_count() or 1, 8))
-    for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
-        os.environ.setdefault(var, str(n))
-    return n
-
-
 class Host:
-    def __init__(self, options: HostOptions):
+    def __init__(
+        self,
+        options: HostOptions,
+        chat: Callable[[], ChatStream] | None = None,
+        embedder: Callable[[], Embedder | None] | None = None,
+    ):
+        """`chat` builds the language model, called only when the composer may use one; `embedder`
+        the sentence embedder retrieval matches questions with (None: by words only)."""
         self.options = options
-        threads = configure_threads(options.threads)
-        embedder_factory = (lambda: _embedder()) if options.embeddings else (lambda: None)
-        self.catalog = LiveCatalog(options.catalog, embedder_factory)
+        self.catalog = LiveCatalog(options.catalog, embedder if embedder and options.embeddings else lambda: None)
         self.model_name: str | None = None
         self.composer_note = "catalog sentences (chosen)"
         composer: Composer = CatalogComposer()
         if options.composer in ("model", "auto"):
-            model = _chat_model(options, threads)
+            if chat is None:
+                raise ValueError(f"the '{options.composer}' composer needs a language model (build the host with one)")
+            model = chat()
             self.model_name = (
                 f"{options.llm_model} at {options.llm_url}"
                 if options.llm_url
@@ -85,18 +85,3 @@ class Host:
         if not problems:
             self.engine.use(self.catalog.current)
         return problems
-
-
-def _chat_model(options: HostOptions, threads: int) -> ChatStream:
-    """The one place that picks the language model: a remote OpenAI-compatible endpoint or a local one."""
-    if options.llm_url:
-        from agent.llm.openai_chat import OpenAIChat
-
-        return OpenAIChat(options.llm_url, options.llm_model, api_key=os.environ.get("LIVEHOST_LLM_API_KEY"))
-    from agent.llm.model import ChatModel
-
-    return ChatModel(options.model, device=options.device, threads=threads)
-
-
-def _embedder() -> Embedder:
-    return UniversalSentenceEncoder(threads=1)

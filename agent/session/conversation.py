@@ -16,26 +16,25 @@ import asyncio
 import contextlib
 import itertools
 import logging
-import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
 import numpy as np
 
-from agent.answer.engine import Answer, AnswerEngine
-from agent.answer.plan import Plan
-from agent.asr.recognizer import Transcript
+from agent.answer.engine import Answer
+from agent.engines import Cancel, Cancelled
 from agent.session.playout import Heard, Playout, Segment
+from agent.session.reply import Message, Reply
+from agent.session.room_rules import RoomRules
 from agent.session.same_questions import same_question_reply
+from agent.session.stages import Stages, StageWork
 from agent.session.trace import TurnTrace
 from agent.turns.detector import (
     InterruptionConfirmed,
     InterruptionDismissed,
     InterruptionStarted,
     PartialAudio,
-    SpeechProbabilities,
     SpeechStarted,
     TurnDetector,
     TurnEnded,
@@ -56,54 +55,6 @@ NOT_A_QUESTION = {
 }
 
 
-class Recognizer(Protocol):
-    def transcribe(self, audio: np.ndarray, language: str | None = None, *, partial: bool = False) -> Transcript: ...
-
-
-class Synthesizer(Protocol):
-    rate: int
-
-    def synthesize(self, text: str, language: str) -> np.ndarray: ...
-
-
-@dataclass
-class Stages:
-    """The models a conversation uses; shared by all conversations of one host."""
-
-    recognizer: Recognizer
-    engine: AnswerEngine
-    speaker: Synthesizer
-    new_vad: Callable[[], SpeechProbabilities]  # each conversation has its own VAD state
-    completion: Callable[[np.ndarray], float] | None = None  # the end-of-turn model
-    turn_options: TurnOptions | None = None  # the host's defaults for its conversations
-    on_turn: Callable[[dict[str, Any]], None] | None = None  # every finished turn (metrics, the turn log)
-
-
-@dataclass
-class Message:
-    role: str  # viewer | agent
-    text: str
-    turn: int
-    interrupted: bool = False
-
-
-@dataclass
-class _Reply:
-    """The agent's answer to one turn while it is being produced and played."""
-
-    turn: TurnTrace
-    audio: np.ndarray  # the viewer's speech this answers
-    task: asyncio.Task[None] | None = None
-    cancel: threading.Event = field(default_factory=threading.Event)
-    queued: int = 0  # clauses handed to the playout and not yet fully played
-    produced: bool = False  # the engine has yielded its last clause
-    heard: list[str] = field(default_factory=list)
-    language: str = "en"
-    done: bool = False
-    addressee: str | None = None  # the name the answer begins with
-    duplicate: str = ""  # what was said instead, when another viewer's answer was this one's
-
-
 _CONVERSATION_IDS = itertools.count(1)
 
 
@@ -114,35 +65,31 @@ class Conversation:
         options: TurnOptions | None = None,
         *,
         on_message: Callable[[dict[str, Any]], None] | None = None,
-        on_stage: str | None = None,
+        rules: RoomRules | None = None,
         clock: Callable[[], float] = time.monotonic,
     ):
         self.stages = stages
         self.id = next(_CONVERSATION_IDS)  # with the turn's number, an id unique in this process
         self.options = options or stages.turn_options or TurnOptions()
         self.on_message = on_message or (lambda message: None)
-        self.on_stage = on_stage  # the product the seller is showing, if any
+        self.rules = rules or RoomRules()  # the room's: read here, never set
         self.focus: str | None = None  # the product this conversation last talked about
-        self.addressee: str | None = None  # set by a room with several askers: answers begin with this name
-        # set by a room: the name of whoever is already being given this answer (None: answer it)
-        self.claim: Callable[[Plan], str | None] | None = None
-        # set by a room for speech that is not all questions: the question in a transcript, or None
-        self.accepts: Callable[[str], str | None] | None = None
-        self.aloud = True  # False (a muted agent): answers are prepared as text only, nothing is played
         self.clock = clock
         self.detector = TurnDetector(stages.new_vad(), self.options, stages.completion)
         self.playout = Playout(stages.speaker.rate, on_segment=self._on_segment, on_heard=self._on_heard)
         self.history: list[Message] = []
         self.turns: list[TurnTrace] = []
         self._inbox: asyncio.Queue[tuple[np.ndarray, float] | None] = asyncio.Queue()
-        self._replies: dict[int, _Reply] = {}
-        self._current: _Reply | None = None
-        self._continued: _Reply | None = None  # an unheard answer the viewer talked over: merged into the next turn
+        self._replies: dict[int, Reply] = {}
+        self._current: Reply | None = None
+        self._continued: Reply | None = None  # an unheard answer the viewer talked over: merged into the next turn
         self._partial: asyncio.Task[None] | None = None
+        self._partial_cancel = Cancel()  # set when the draft being made can no longer be shown
         self._partial_language: str | None = None
         self.partials: list[str] = []  # drafts of the turn being spoken
         self._listening: asyncio.Task[None] | None = None
         self.false_interruptions = 0
+        self.work = StageWork(stages.stop_cancelled_work)
 
     # ---- transport side -------------------------------------------------------------------
     def start(self) -> None:
@@ -178,6 +125,7 @@ class Conversation:
         return self.detector.in_turn or self.playout.active or any(not r.done for r in self._replies.values())
 
     async def close(self) -> None:
+        self._partial_cancel.set()
         self.interrupt("closed")
         for task in (self._listening, self._partial):
             if task:
@@ -207,6 +155,7 @@ class Conversation:
     def _handle(self, event: TurnEvent) -> None:
         now = self.clock()
         if isinstance(event, SpeechStarted):
+            self._partial_cancel.set()  # a draft of the previous turn
             self._partial_language, self.partials = None, []
             self.on_message({"type": "vad", "speaking": True})
         elif isinstance(event, InterruptionStarted):
@@ -227,14 +176,23 @@ class Conversation:
             self.playout.resume()
         elif isinstance(event, PartialAudio):
             if self._partial is None or self._partial.done():
-                self._partial = asyncio.get_running_loop().create_task(self._transcribe_partial(event.audio))
+                self._partial_cancel = Cancel()
+                self._partial = asyncio.get_running_loop().create_task(
+                    self._transcribe_partial(event.audio, self._partial_cancel)
+                )
         elif isinstance(event, TurnEnded):
+            self._partial_cancel.set()  # the final transcript is made now; a draft would only compete
             self._begin_turn(event, now)
 
-    async def _transcribe_partial(self, audio: np.ndarray) -> None:
+    async def _transcribe_partial(self, audio: np.ndarray, cancel: Cancel) -> None:
         """A draft of the turn so far, for live captions; the final transcript is made afresh."""
+        recognizer = self.stages.recognizer
         try:
-            result = await in_thread(self.stages.recognizer.transcribe, audio, self._partial_language, partial=True)
+            result = await self.work.run(
+                "asr", cancel, recognizer.transcribe, audio, self._partial_language, partial=True
+            )
+        except Cancelled:
+            return
         except Exception:
             log.exception("partial transcript failed")
             return
@@ -259,17 +217,17 @@ class Conversation:
         turn.mark("speech_start_vad", onset)
         turn.mark("speech_end_vad", ended.speech_end)
         turn.mark("vad_end", now)
-        self._start_reply(_Reply(turn, audio=audio, addressee=self.addressee), "viewer_continued")
+        self._start_reply(Reply(turn, audio=audio, addressee=self.rules.addressee), "viewer_continued")
 
     def ask(self, text: str, addressee: str | None = None) -> int:
         """A typed question (a chat message): answered aloud like a spoken turn, without the ASR; its turn id."""
         turn = TurnTrace(len(self.turns) + 1, end_reason="typed")
         turn.mark("asr_final", self.clock())
-        reply = _Reply(turn, audio=np.zeros(0, dtype=np.float32), addressee=addressee or self.addressee)
+        reply = Reply(turn, audio=np.zeros(0, dtype=np.float32), addressee=addressee or self.rules.addressee)
         self._start_reply(reply, "next_question", text)
         return turn.id
 
-    def _start_reply(self, reply: _Reply, reason: str, typed: str | None = None) -> None:
+    def _start_reply(self, reply: Reply, reason: str, typed: str | None = None) -> None:
         """The next question replaces an answer still under way (`reason` says why), then is answered."""
         if self._current and not self._current.done:
             self.interrupt(reason)
@@ -279,11 +237,11 @@ class Conversation:
         self._current = reply
         self._sync_engaged()
 
-    async def _respond(self, reply: _Reply, typed: str | None = None) -> None:
+    async def _respond(self, reply: Reply, typed: str | None = None) -> None:
         turn = reply.turn
         try:
             if typed is None:
-                heard = await in_thread(self.stages.recognizer.transcribe, reply.audio)
+                heard = await self.work.run("asr", reply.cancel, self.stages.recognizer.transcribe, reply.audio)
                 turn.mark("asr_final", self.clock())
                 text, turn.language = heard.text, heard.language
             else:
@@ -293,8 +251,9 @@ class Conversation:
                 turn.status = "ignored"
                 self._finish(reply)
                 return
-            if self.accepts is not None:  # e.g. the host's speech: a question only when put to the agent
-                addressed = self.accepts(text)
+            accepts = self.rules.accepts
+            if accepts is not None:  # e.g. the host's speech: a question only when put to the agent
+                addressed = accepts(text)
                 if addressed is None:
                     turn.status = "not_addressed"
                     self._finish(reply)
@@ -305,16 +264,18 @@ class Conversation:
             await self._answer(reply, text)
         except asyncio.CancelledError:
             raise
+        except Cancelled:  # a stage stopped its work for this turn: `interrupt` has already said why
+            pass
         except Exception as e:  # a failing model must cost this answer, never the conversation
             log.exception("turn %d failed", turn.id)
             turn.status = f"error: {e}"
         reply.produced = True
         self._finish_if_played(reply)
 
-    async def _answer(self, reply: _Reply, question: str) -> None:
+    async def _answer(self, reply: Reply, question: str) -> None:
         turn, loop = reply.turn, asyncio.get_running_loop()
         clauses: asyncio.Queue[tuple[Answer, Any] | None] = asyncio.Queue()
-        stage = self.on_stage or (self.focus if refers_back(question) else None)
+        stage = self.rules.on_stage or (self.focus if refers_back(question) else None)
         start = self.clock()
 
         def produce() -> None:
@@ -324,7 +285,7 @@ class Conversation:
             finally:
                 loop.call_soon_threadsafe(clauses.put_nowait, None)
 
-        producer = loop.create_task(in_thread(produce))
+        producer = loop.create_task(self.work.run("answer", reply.cancel, produce))
         answer: Answer | None = None
         try:
             while (item := await clauses.get()) is not None:
@@ -332,20 +293,21 @@ class Conversation:
                 turn.mark("llm_first_sentence", self.clock())
                 reply.language = answer.plan.language
                 text = clause.text
-                if not self.aloud:
+                if not self.rules.aloud:
                     continue  # the whole answer is still produced, for the chat
-                first = None if reply.queued or self.claim is None else self.claim(answer.plan)
+                claim = self.rules.claim
+                first = None if reply.queued or claim is None else claim(answer.plan)
                 if first is not None:  # another viewer's answer is this one's: say so, not it all again
-                    reply.cancel.set()
                     reply.duplicate = same_question_reply(reply.language, first)
                     text = reply.duplicate
                 if reply.addressee and not reply.queued:  # in a room, the first clause names who asked
                     text = f"{reply.addressee}{'，' if reply.language == 'zh' else ', '}{text}"
-                pcm = await in_thread(self.stages.speaker.synthesize, text, reply.language)
+                pcm = await self.work.run("tts", reply.cancel, self.stages.speaker.synthesize, text, reply.language)
                 turn.mark("tts_first_audio", self.clock())
                 reply.queued += 1
                 self.playout.enqueue(turn.id, text, reply.language, pcm)
                 if reply.duplicate:
+                    reply.cancel.set()  # the engine's answer is not needed (the note itself is already made)
                     break
             await producer
         finally:
@@ -377,11 +339,11 @@ class Conversation:
             reply.queued -= 1
             self._finish_if_played(reply)
 
-    def _finish_if_played(self, reply: _Reply) -> None:
+    def _finish_if_played(self, reply: Reply) -> None:
         if reply.produced and reply.queued <= 0 and not reply.done:
             self._finish(reply)
 
-    def _finish(self, reply: _Reply, interrupted: bool = False) -> None:
+    def _finish(self, reply: Reply, interrupted: bool = False) -> None:
         """The answer is over (played, cut or empty): history gets exactly what was heard."""
         if reply.done:
             return

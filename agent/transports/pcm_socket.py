@@ -28,6 +28,7 @@ from fastapi import WebSocket, WebSocketDisconnect
 
 from agent.audio import RATE, AudioError, from_pcm16, resample, to_pcm16
 from agent.session.conversation import Conversation, Stages
+from agent.session.room_rules import RoomRules
 
 log = logging.getLogger("livehost.pcm")
 RATES = (8000, 16000, 24000, 44100, 48000)
@@ -114,7 +115,7 @@ async def pcm_conversation(
                 await error(str(e))
                 continue
             if conversation is None:
-                conversation = Conversation(stages_for(rate), on_message=outbox.put_nowait, on_stage=on_stage)
+                conversation = Conversation(stages_for(rate), on_message=outbox.put_nowait, rules=RoomRules(on_stage))
                 conversation.start()
                 sender = asyncio.create_task(send_audio(conversation, rate))
             conversation.hear(resample(samples, rate, RATE) if rate != RATE else samples)

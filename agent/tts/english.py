@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from agent.engines import check
 from agent.tts.memory import ShrinkingSession, share_arena
 from agent.tts.voice import VoiceError
 
@@ -105,14 +107,16 @@ class EnglishVoice:
         self._piper: Any = PiperVoice(session=_session(path, device, threads, onnxruntime), config=config)
         self.synthesize("Hello.")  # the first run pays espeak-ng's and onnxruntime's set-up, not the first viewer
 
-    def synthesize(self, text: str) -> np.ndarray:
-        """One clause as float32 mono at `sample_rate`; sentences are joined with the model's own pauses."""
+    def synthesize(self, text: str, cancel: threading.Event | None = None) -> np.ndarray:
+        """One clause as float32 mono at `sample_rate`; sentences are joined with the model's own pauses.
+        Once `cancel` is set, stops before its next sentence (raises `Cancelled`)."""
         piper = self._piper
         parts: list[np.ndarray] = []
         # sentence by sentence below Piper's `synthesize`, which rescales each sentence to full scale and clips
         for phonemes in piper.phonemize(normalize(text)):
             if not any(p.isalpha() for p in phonemes):
                 continue
+            check(cancel)
             audio = piper.phoneme_ids_to_audio(piper.phonemes_to_ids(phonemes))
             parts.append(np.asarray(audio, dtype=np.float32).reshape(-1))
         if not parts:

