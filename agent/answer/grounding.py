@@ -118,6 +118,8 @@ class GroundingCheck:
         )
         self.fact_text = compact(" ".join(texts))
         self._values = [t for f in plan.facts for t in f.value.variants()]
+        # a label may hold a comparative word ("最大负载功率", "max load"): saying it compares nothing
+        self._labels = sorted({t.lower() for f in plan.facts for t in f.label.variants()}, key=len, reverse=True)
         self.units: dict[str, set[str]] = {}
         for text in self._values:
             for number, found in units(text).items():
@@ -137,7 +139,10 @@ class GroundingCheck:
         extra = spoken_numbers(clause) - self.allowed_numbers
         if extra:
             return Verdict(False, f"number not in the catalog facts: {', '.join(sorted(extra))}")
-        if COMPARATIVE.search(lowered) and not COMPARATIVE.search(" ".join(t.lower() for t in self._values)):
+        unlabelled = lowered
+        for label in self._labels:
+            unlabelled = unlabelled.replace(label, " ")
+        if COMPARATIVE.search(unlabelled) and not COMPARATIVE.search(" ".join(t.lower() for t in self._values)):
             return Verdict(False, "compares where the facts only give values")
         for number, said in units(clause).items():
             written = self.units.get(number, set())

@@ -23,6 +23,7 @@ from agent.app.build import (
     host_arguments,
     voice_arguments,
 )
+from agent.show.commands import add_show_parsers, show_argument, show_for
 from knowledge.loader import SAMPLE_CATALOG, load_catalog
 from knowledge.sources import CatalogError
 
@@ -93,6 +94,7 @@ def _parser() -> argparse.ArgumentParser:
     join.add_argument("--room", default="live")
     join.add_argument("--token", help="an agent token from that server (default: $LIVEHOST_AGENT_TOKEN)")
     join.add_argument("--agent-name", default="Lumi")
+    show_argument(join)
     join.set_defaults(run=cmd_join)
 
     serve = sub.add_parser("serve", help="run the agent: the ask page, the JSON API and the /ws/pcm voice endpoint")
@@ -122,6 +124,7 @@ def _parser() -> argparse.ArgumentParser:
         "--log-format", choices=("text", "json"), default="text",
         help="json: one JSON object per line on stderr, one per turn with its id, question, answer and timings",
     )  # fmt: skip
+    show_argument(serve)
     serve.set_defaults(run=cmd_serve)
 
     models = sub.add_parser("models", help="model weights").add_subparsers(metavar="ACTION")
@@ -130,6 +133,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     prepare.add_argument("--model", help="packaged name, local directory, .gguf file or hub id")
     prepare.set_defaults(run=cmd_models_prepare)
+    add_show_parsers(sub)
 
     commands = Commands(sub)
     for plugin in sorted(entry_points(group=COMMANDS_GROUP), key=lambda e: e.name):
@@ -294,7 +298,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
     token = os.environ.get("LIVEHOST_ADMIN_TOKEN")
     local = "127.0.0.1" if args.host in ("0.0.0.0", "::") else args.host
     room = RoomOptions(
-        args.room, args.agent_name, ice, os.environ.get("LIVEHOST_SECRET"), f"http://{local}:{args.port}"
+        args.room,
+        args.agent_name,
+        ice,
+        os.environ.get("LIVEHOST_SECRET"),
+        f"http://{local}:{args.port}",
+        show=show_for(args.show, host),
     )
     app = create_app(host, token, voice=voice, room=room, catalog_dirs=args.catalog_dir, open_pcm=args.open_pcm)
     base = f"http://{'localhost' if args.host in ('127.0.0.1', '0.0.0.0') else args.host}:{args.port}"
@@ -344,12 +353,13 @@ def cmd_join(args: argparse.Namespace) -> int:
     if not token:
         raise UserError("an agent token is needed: --token or LIVEHOST_AGENT_TOKEN (the room's host can mint one)")
     host = build_host(args)
+    show = show_for(args.show, host)
     voice = build_voice(args, host)
     engine = SerialEngine(host.engine)
     print(f"joining room '{args.room}' at {args.url} as {args.agent_name}", flush=True)
     stages_for = lambda rate: voice.stages(engine, rate)  # noqa: E731
     try:
-        asyncio.run(keep_agent_in_room(args.url, args.room, token, stages_for, args.agent_name))
+        asyncio.run(keep_agent_in_room(args.url, args.room, token, stages_for, args.agent_name, show))
     except RoomError as e:
         raise UserError(f"the room refused the agent: {e}") from None
     return 0

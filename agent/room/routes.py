@@ -36,6 +36,7 @@ class RoomOptions:
     ice_servers: list[dict[str, Any]] = field(default_factory=list)  # STUN/TURN for peers off this machine
     secret: str | None = None  # signs the tokens; None: a new one each start (old links stop working)
     join_url: str | None = None  # where the embedded agent reaches this server; None: no agent in the room
+    show: Any = None  # the show the agent hosts while nobody asks (agent/show/runner.py), if any
 
 
 @dataclass(frozen=True)
@@ -121,21 +122,24 @@ def add_room(
     if stages_for is not None and options.join_url:
         seats = ROLE_SEATS["agent"]  # a rejoin may come before the server has noticed the old connection drop
         token = tokens.mint(options.room, "agent", options.agent_name, ttl_s=10 * 365 * 24 * 3600, seats=seats)
-        url, room, name = options.join_url, options.room, options.agent_name
+        url, room, name, show = options.join_url, options.room, options.agent_name, options.show
 
         def agent() -> Coroutine[Any, Any, None]:
-            return keep_agent_in_room(url, room, token, stages_for, name)
+            return keep_agent_in_room(url, room, token, stages_for, name, show)
 
     return RoomSite(is_host, is_admin, rooms, agent)
 
 
-async def keep_agent_in_room(url: str, room: str, token: str, stages_for: Callable[[int], Stages], name: str) -> None:
+async def keep_agent_in_room(
+    url: str, room: str, token: str, stages_for: Callable[[int], Stages], name: str, show: Any = None
+) -> None:
     """The agent joins the room (on this server or another) and joins again whenever its connection
-    drops; a room that refuses it (a bad or expired token) is an error, raised as RoomError."""
+    drops (its show goes on where it was); a room that refuses it (a bad or expired token) is an
+    error, raised as RoomError."""
     from agent.rtc.agent_participant import AgentParticipant
 
     while True:
-        agent = AgentParticipant(url, room, token, stages_for, name)
+        agent = AgentParticipant(url, room, token, stages_for, name, show)
         try:
             await agent.run()
         except asyncio.CancelledError:

@@ -2,8 +2,8 @@
 
 Everything a participant does in a room goes through here as JSON messages, the same for a
 browser and for the agent: `publish` and `subscribe` (an SDP offer in, the answer back), `chat`,
-and, for the host, `stage` (the product on stage) and `agent` (pause/resume it, or mute it:
-answers in the chat only). Room
+and, for the host, `stage` (the product on stage; the agent sends it too, for the product its show
+presents) and `agent` (pause/resume it, or mute it: answers in the chat only). Room
 events (`welcome`, `joined`, `left`, `published`, `unpublished`, `chat`, `state`) come back on the
 same socket. A request may carry an `id`, echoed in its reply (`{"type": "ok"}` when there is
 nothing else to say). Every message has a strict schema
@@ -229,7 +229,8 @@ async def _handle(
         room.broadcast({**event, "text": text.strip(), "at": time.time()})
         return None
     if isinstance(message, Stage | AgentControl):
-        if participant.role != "host":
+        # the agent puts on stage the product its show presents; only the host controls the agent
+        if participant.role != "host" and not (participant.role == "agent" and isinstance(message, Stage)):
             raise RoomError(f"only the host can send '{message.type}'")
         if isinstance(message, Stage):
             product = message.product or None

@@ -35,6 +35,7 @@ from agent.session.addressing import addressed_to
 from agent.session.conversation import Conversation, Stages
 from agent.session.room_rules import RoomRules
 from agent.session.same_questions import SameQuestions
+from agent.show.runner import Show
 
 log = logging.getLogger("livehost.agent")
 GAP_S = 0.1  # no microphone frame for this long: the viewer is heard as silent
@@ -54,11 +55,21 @@ class Listener:
 
 
 class AgentParticipant:
-    def __init__(self, base_url: str, room: str, token: str, stages_for: Callable[[int], Stages], name: str = "Lumi"):
+    def __init__(
+        self,
+        base_url: str,
+        room: str,
+        token: str,
+        stages_for: Callable[[int], Stages],
+        name: str = "Lumi",
+        show: Show | None = None,
+    ):
         self.client = RoomClient(base_url, room, token)
         self.name = name
         self.stages_for = stages_for
-        self.floor = Floor()
+        self.show = show  # the rundown it presents while nobody asks (None: it only answers)
+        self.floor = Floor(show, lambda: bool(self.state.get("agent_paused") or self.state.get("agent_muted")))
+        self._show_task: asyncio.Task[None] | None = None
         self.avatar = Avatar(f"{name} · AI host")
         self.video = AvatarTrack(self.avatar, lambda: self.floor.level)
         self.listeners: dict[str, Listener] = {}
@@ -80,6 +91,10 @@ class AgentParticipant:
         await self.client.publish(self.pc)
         for participant in welcome.get("participants", []):
             await self._consider(participant)
+        if self.show is not None:
+            speaker = self.stages_for(VOICE_RATE).speaker
+            show = self.show.run(speaker, self.floor.room_busy, self._present, self._show_caption)
+            self._show_task = asyncio.ensure_future(show)
         try:
             while (event := await self.client.events.get())["type"] != "closed":
                 try:
@@ -90,6 +105,10 @@ class AgentParticipant:
             await self.close()
 
     async def close(self) -> None:
+        if self._show_task is not None:
+            self._show_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._show_task
         for listener in list(self.listeners.values()):
             await self._drop(listener.id)
         if self.pc is not None:
@@ -228,6 +247,20 @@ class AgentParticipant:
         if self.captions is not None and self.captions.readyState == "open":
             payload = {**message, "viewer": listener.id, "viewer_name": listener.name}
             self.captions.send(json.dumps(payload, ensure_ascii=False))
+
+    def _present(self, product_id: str) -> None:
+        """The show moves on to a product: it goes on stage (pages, and "how much is it?" means it)."""
+        if self.state.get("on_stage") != product_id:
+            asyncio.ensure_future(self._send({"type": "stage", "product": product_id}))
+
+    def _show_caption(self, text: str, language: str) -> None:
+        if self.captions is not None and self.captions.readyState == "open":
+            message = {"type": "transcript", "role": "agent", "text": text, "final": True, "show": True}
+            self.captions.send(json.dumps(message, ensure_ascii=False))
+
+    async def _send(self, message: dict[str, Any]) -> None:
+        with contextlib.suppress(Exception):
+            await self.client.send(message)
 
     async def _chat(self, text: str) -> None:
         with contextlib.suppress(Exception):

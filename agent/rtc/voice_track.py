@@ -2,7 +2,8 @@
 
 The agent talks with each speaking participant in a conversation of its own, but it has one voice:
 the `Floor` plays one answer at a time, in the order the questions were asked, and the others wait
-their turn (their audio stays queued, unplayed, so what each viewer heard stays exact). The track is
+their turn (their audio stays queued, unplayed, so what each viewer heard stays exact). When a
+show runs (agent/show/runner.py), it gets the voice only while nobody is asking or being answered. The track is
 paced by its own clock in 20 ms frames, at 48 kHz, the rate WebRTC's Opus runs at.
 """
 
@@ -11,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import fractions
 import time
+from collections.abc import Callable
 
 import av
 import numpy as np
@@ -19,23 +21,35 @@ from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 from agent.audio import to_pcm16
 from agent.rtc.avatar import mouth_level
 from agent.session.conversation import Conversation
+from agent.show.runner import Show
 
 RATE = 48000
 FRAME_MS = 20
 
 
 class Floor:
-    def __init__(self) -> None:
+    def __init__(self, show: Show | None = None, hold_show: Callable[[], bool] | None = None) -> None:
         self.conversations: list[Conversation] = []
         self.holder: Conversation | None = None
         self.level = 0.0  # mouth openness for the avatar, from the frame just played
+        self.show = show
+        # the show must wait (the agent is paused or muted); busy conversations always hold it
+        self.hold_show = hold_show or (lambda: False)
+
+    def room_busy(self) -> bool:
+        """Someone is asking or being answered (or the agent is held): the show stays silent."""
+        return self.hold_show() or any(c.busy for c in self.conversations)
 
     def read(self, n: int) -> np.ndarray:
         if self.holder is None or not self.holder.playout.active or self.holder not in self.conversations:
             # one queue for the whole room: of the answers ready to play, the one asked first goes first
             ready = [c for c in self.conversations if c.playout.active]
             self.holder = min(ready, key=lambda c: c.asked_at) if ready else None
-        frame = self.holder.play(n) if self.holder else np.zeros(n, dtype=np.float32)
+        frame = self.holder.play(n) if self.holder else None
+        if frame is None and self.show is not None:
+            frame = self.show.read(n, self.room_busy())
+        if frame is None:
+            frame = np.zeros(n, dtype=np.float32)
         self.level = mouth_level(frame)
         return frame
 

@@ -53,6 +53,15 @@ class Playout:
     def enqueue(self, answer_id: int, text: str, language: str, pcm: np.ndarray) -> None:
         self._queue.append(Segment(answer_id, text, language, pcm.astype(np.float32, copy=False)))
 
+    def enqueue_first(self, answer_id: int, text: str, language: str, pcm: np.ndarray) -> None:
+        """Play this before anything queued, even before the rest of a clause already begun."""
+        self._queue.appendleft(Segment(answer_id, text, language, pcm.astype(np.float32, copy=False)))
+
+    @property
+    def front_id(self) -> int | None:
+        """The answer id of what plays next (None: nothing queued)."""
+        return self._queue[0].answer_id if self._queue else None
+
     def read(self, n: int) -> np.ndarray:
         """The next `n` samples to play: agent audio, or silence when there is none or it is paused."""
         out = np.zeros(n, dtype=np.float32)

@@ -1,0 +1,131 @@
+"""The show on the air: the rundown spoken on the agent's voice whenever the room is quiet.
+
+The agent's `Floor` (agent/rtc/voice_track.py) plays the show's audio only while no conversation
+is busy: a viewer who starts to speak or types a question silences it at once, mid-sentence, and
+every waiting answer goes first. Once the room has been quiet for `QUIET_S`, the host says a short
+bridge ("Back to the X2.") and goes on from the sample where it stopped. Lines are synthesized one
+at a time, just before they are needed. The position in the rundown is kept here, not in the room
+connection, so an agent that rejoins the room goes on where it was.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from agent.engines import Synthesizer
+from agent.session.playout import Heard, Playout, Segment
+from agent.show.rundown import Rundown, bridge, segment_lines
+from agent.workers import in_thread
+from knowledge.catalog import Catalog
+
+log = logging.getLogger("livehost.show")
+QUIET_S = 1.0  # the room must have been quiet this long before the show goes on after questions
+POLL_S = 0.1
+LINE, BRIDGE = 1, 2  # what a queued clause is, for the playout's reports
+
+
+@dataclass
+class Position:
+    loop: int = 0  # how many times the whole rundown has been presented
+    segment: int = 0
+    line: int = 0
+
+
+class Show:
+    def __init__(self, rundown: Rundown, catalog_of: Callable[[], Catalog], rate: int = 48000):
+        self.rundown = rundown
+        self.catalog_of = catalog_of  # the current catalog (it may be reloaded while the show runs)
+        self.playout = Playout(rate, on_segment=self._on_segment, on_heard=self._on_heard)
+        self.position = Position()
+        self.on_air = False  # the floor may play the show's audio now
+        self.held = False  # the room interrupted a line: a bridge comes before the rest of it
+        self.lines_said = 0
+        self._line_done = False
+        self._on_line: Callable[[str, str], None] = lambda text, language: None
+
+    # ---- the floor's side ----------------------------------------------------------------
+    def read(self, n: int, room_busy: bool) -> np.ndarray | None:
+        """The show's next `n` samples, or None when it must not play (the room is busy, or nothing is ready)."""
+        if room_busy:
+            if self.playout.active and self.on_air:
+                self.held, self.on_air = True, False
+            return None
+        if not self.on_air or not self.playout.active:
+            return None
+        return self.playout.read(n)
+
+    # ---- running the rundown -------------------------------------------------------------
+    async def run(
+        self,
+        speaker: Synthesizer,
+        room_busy: Callable[[], bool],
+        on_product: Callable[[str], None] = lambda product_id: None,
+        on_line: Callable[[str, str], None] = lambda text, language: None,
+    ) -> None:
+        """Present the rundown, in a loop, until cancelled."""
+        self._on_line = on_line
+        while True:
+            segments = self.rundown.segments
+            if self.position.segment >= len(segments):
+                self.position = Position(self.position.loop + 1)
+            segment = segments[self.position.segment]
+            catalog = self.catalog_of()
+            if not catalog.has_product(segment.product_id):  # gone in a catalog reload: skip it
+                self._next_segment()
+                continue
+            product = catalog.product(segment.product_id)
+            lines = list(segment.lines) or segment_lines(catalog, product, segment.language, self.position.loop)
+            on_product(product.id)
+            while self.position.line < len(lines):
+                await self._until_quiet(room_busy)
+                if not self.playout.active:
+                    await self._queue(speaker, lines[self.position.line], segment.language, LINE)
+                elif self.held and self.playout.front_id != BRIDGE:  # back from questions, mid-line
+                    await self._queue(speaker, bridge(product, segment.language), segment.language, BRIDGE)
+                self.held, self.on_air = False, True
+                if await self._line_finished():
+                    self.position.line += 1
+                    self.lines_said += 1
+            self._next_segment()
+
+    def _next_segment(self) -> None:
+        self.position = Position(self.position.loop, self.position.segment + 1, 0)
+
+    async def _until_quiet(self, room_busy: Callable[[], bool]) -> None:
+        """Until nobody is asking or being answered; after questions, until it has stayed so for `QUIET_S`."""
+        wait = QUIET_S if self.held else 0.0
+        quiet_since = time.monotonic()
+        while room_busy() or time.monotonic() - quiet_since < wait:
+            if room_busy():
+                quiet_since, wait = time.monotonic(), QUIET_S
+            await asyncio.sleep(POLL_S)
+
+    async def _queue(self, speaker: Synthesizer, text: str, language: str, kind: int) -> None:
+        pcm = await in_thread(speaker.synthesize, text, language)
+        if kind == BRIDGE:
+            self.playout.enqueue_first(kind, text, language, pcm)  # before the rest of the cut line
+        else:
+            self.playout.enqueue(kind, text, language, pcm)
+
+    async def _line_finished(self) -> bool:
+        """True when the line has played to its end; False when the room interrupted it first."""
+        while not self._line_done:
+            if self.held:
+                return False
+            await asyncio.sleep(POLL_S / 2)
+        self._line_done = False
+        return True
+
+    def _on_segment(self, segment: Segment) -> None:
+        if segment.answer_id == LINE or segment.answer_id == BRIDGE:
+            self._on_line(segment.text, segment.language)
+
+    def _on_heard(self, heard: Heard) -> None:
+        if heard.complete and heard.answer_id == LINE:
+            self._line_done = True

@@ -1,0 +1,163 @@
+"""The show: a rundown written from the catalog, the show file, and the show on the agent's voice."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+
+from agent.app.cli import main
+from agent.rtc.voice_track import Floor
+from agent.show import runner
+from agent.show.rundown import (
+    ShowError,
+    bridge,
+    load_rundown,
+    parse_rundown,
+    plan_rundown,
+    segment_lines,
+)
+from agent.show.runner import Show
+from knowledge.catalog import Catalog
+from knowledge.loader import SAMPLE_CATALOG, load_catalog
+from knowledge.text import CJK
+
+RATE = 16000
+
+
+@pytest.fixture(scope="module")
+def catalog() -> Catalog:
+    return load_catalog(SAMPLE_CATALOG)
+
+
+def test_every_generated_line_passes_the_check_a_sellers_line_must_pass(catalog: Catalog) -> None:
+    rundown = plan_rundown(catalog)
+    assert len(rundown.segments) == 2 * len(catalog.products)
+    written = [
+        {"product": s.product_id, "language": s.language, "lines": segment_lines(catalog, product, s.language)}
+        for s in rundown.segments
+        if (product := catalog.product(s.product_id))
+    ]
+    checked = parse_rundown({"segments": written}, catalog)  # raises ShowError on any ungrounded line
+    assert all(len(s.lines) >= 4 for s in checked.segments)
+
+
+def test_a_segment_says_the_products_price_and_specs_in_its_language(catalog: Catalog) -> None:
+    band = catalog.product("band-x2")
+    zh, en = segment_lines(catalog, band, "zh"), segment_lines(catalog, band, "en")
+    assert any("199" in line for line in zh) and any("199" in line for line in en)
+    assert all(CJK.search(line) for line in zh)  # a Chinese segment reads no English-only sentence
+    assert not any(CJK.search(line) for line in en)
+    assert len(zh) <= 12 and all(len(line) < 200 for line in zh + en)
+
+
+def test_the_connecting_lines_change_from_loop_to_loop_and_the_facts_do_not(catalog: Catalog) -> None:
+    band = catalog.product("band-x2")
+    first, second = segment_lines(catalog, band, "en", 0), segment_lines(catalog, band, "en", 1)
+    assert first[0] != second[0] and first[-1] != second[-1]
+    assert first[1:-1] == second[1:-1]
+
+
+def test_plan_writes_a_show_file_that_check_accepts(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["show", "plan", "--languages", "en"]) == 0
+    text = capsys.readouterr().out
+    (tmp_path / "show.yaml").write_text(text, encoding="utf-8")
+    assert main(["show", "check", str(tmp_path / "show.yaml")]) == 0
+    assert capsys.readouterr().out.startswith("ok: ")
+    assert [s["language"] for s in yaml.safe_load(text)["segments"]] == ["en"] * 14
+
+
+def test_a_bad_show_file_gets_every_problem_with_where_it_is(catalog: Catalog, tmp_path: Path) -> None:
+    path = tmp_path / "show.yaml"
+    path.write_text(
+        "segments:\n"
+        "  - {product: band-x2, language: en, lines: ['The SmartBand X2 is only 99 yuan today!']}\n"
+        "  - {product: no-such-thing, language: en}\n"
+        "  - {product: band-x2, language: fr}\n"
+        "  - {product: band-x2, language: zh, lines: ['智能手环X2今天只要199元。'], colour: red}\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(ShowError) as e:
+        load_rundown(path, catalog)
+    problems = e.value.problems
+    assert len(problems) == 4, problems
+    assert "segment 1, line 1: number not in the catalog facts: 99" in problems[0]
+    assert "segment 2: product 'no-such-thing' is not in the catalog" in problems[1]
+    assert "segment 3: language must be zh or en" in problems[2]
+    assert "segment 4: unknown field(s) colour" in problems[3]
+    path.write_text("segments: [unclosed", encoding="utf-8")
+    with pytest.raises(ShowError, match="not valid YAML"):
+        load_rundown(path, catalog)
+
+
+def test_serve_refuses_a_bad_show_file_in_one_sentence(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "show.yaml").write_text("segments: []\n", encoding="utf-8")
+    assert main(["serve", "--no-voice", "--composer", "catalog", "--show", str(tmp_path / "show.yaml")]) == 2
+    assert "the show cannot run" in capsys.readouterr().err
+
+
+# ---- on the air -----------------------------------------------------------------------------------
+
+
+class Beeps:
+    """A synthesizer whose every clause is a tone 10 ms per character long."""
+
+    rate = RATE
+
+    def synthesize(self, text: str, language: str, cancel: threading.Event | None = None) -> np.ndarray:
+        return np.full(int(0.01 * len(text) * RATE), 0.5, dtype=np.float32)
+
+
+def test_the_show_stops_for_the_room_answers_first_then_bridges_and_resumes_where_it_was(
+    catalog: Catalog, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(runner, "QUIET_S", 0.2)
+    show = Show(plan_rundown(catalog, ("en",)), lambda: catalog, rate=RATE)
+    busy = [False]
+    floor = Floor(show, lambda: busy[0])
+    said: list[str] = []
+    on_stage: list[str] = []
+    audible = [0]  # samples of show audio played
+
+    async def play_until(condition: Callable[[], bool], limit_s: float = 20.0) -> list[float]:
+        peaks = []
+        deadline = time.monotonic() + limit_s
+        while not condition():
+            assert time.monotonic() < deadline, said
+            frame = floor.read(RATE // 50)
+            audible[0] += int(np.count_nonzero(frame))
+            peaks.append(float(np.abs(frame).max()))
+            await asyncio.sleep(0.002)
+        return peaks
+
+    async def run() -> tuple[list[float], int]:
+        task = asyncio.ensure_future(show.run(Beeps(), floor.room_busy, on_stage.append, lambda t, _: said.append(t)))
+        await play_until(lambda: len(said) == 2)
+        start_of_second = audible[0]
+        await play_until(lambda: audible[0] - start_of_second > 1600)  # 0.1 s into the second line
+        busy[0] = True  # a viewer starts to ask
+        held: list[float] = []
+        for _ in range(30):
+            frame = floor.read(RATE // 50)
+            held.append(float(np.abs(frame).max()))
+            await asyncio.sleep(0.002)
+        busy[0] = False  # their answer is over
+        await play_until(lambda: len(said) == 4)
+        task.cancel()
+        return held, audible[0]
+
+    held, total = asyncio.run(run())
+    product = catalog.products[0]
+    lines = segment_lines(catalog, product, "en")
+    assert on_stage[0] == product.id
+    assert max(held) == 0.0  # silent while the room was busy
+    assert said == [lines[0], lines[1], bridge(product, "en"), lines[2]]
+    # everything before the third line was played once: the cut line went on from where it stopped
+    played_before = sum(len(Beeps().synthesize(t, "en")) for t in said[:3])
+    assert played_before <= total <= played_before + RATE // 50

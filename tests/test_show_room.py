@@ -1,0 +1,86 @@
+"""The show in the live room, with real models: the agent presents products by itself, stops for a
+question, answers it about the product on stage, and goes back to its show."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+import urllib.request
+from collections.abc import Iterator
+
+import httpx
+import pytest
+from conftest import running_server
+
+from agent.rtc.client import RoomClient
+
+pytestmark = pytest.mark.model
+ADMIN = "show-test-admin"
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[str]:
+    with running_server("--composer", "catalog", "--show", "auto", env={"LIVEHOST_ADMIN_TOKEN": ADMIN}) as (url, _):
+        deadline = time.monotonic() + 120
+        while "agent" not in json.loads(urllib.request.urlopen(url + "/healthz").read())["rooms"].get("live", []):
+            assert time.monotonic() < deadline, "the agent never joined the room"
+            time.sleep(0.5)
+        yield url
+
+
+def test_the_agent_hosts_a_show_stops_for_a_question_about_the_product_on_stage_and_goes_back(server: str) -> None:
+    from aiortc import RTCPeerConnection
+
+    token = httpx.post(
+        f"{server}/api/rooms/live/tokens",
+        json={"role": "viewer", "name": "Dana"},
+        headers={"Authorization": f"Bearer {ADMIN}"},
+    ).json()["token"]
+
+    async def run() -> tuple[list[dict], list[dict], dict]:
+        client = RoomClient(server, "live", token)
+        welcome = await client.connect()
+        agent = next(p for p in welcome["participants"] if p["role"] == "agent")
+        pc = RTCPeerConnection()
+        pc.addTransceiver("audio", direction="recvonly")
+        captions: list[dict] = []
+        pc.createDataChannel("captions").on("message", lambda m: captions.append(json.loads(m)))
+        await client.subscribe(agent["id"], pc)
+        events: list[dict] = []
+        state = dict(welcome.get("state", {}))
+
+        async def until(condition, timeout_s: float) -> None:  # type: ignore[no-untyped-def]
+            deadline = time.monotonic() + timeout_s
+            while not condition():
+                assert time.monotonic() < deadline, (captions, events)
+                try:
+                    event = await asyncio.wait_for(client.events.get(), 0.2)
+                except TimeoutError:
+                    continue
+                events.append(event)
+                if event["type"] == "state":
+                    state.update(event["state"])
+
+        shown = lambda: [c for c in captions if c.get("show")]  # noqa: E731
+        await until(lambda: len(shown()) >= 2 and state.get("on_stage"), 120)  # the show is on
+        on_stage = state["on_stage"]
+        asked_after = len(captions)
+        await client.send({"type": "chat", "text": "How much is it?"})
+        await until(lambda: any(e["type"] == "chat" and e["role"] == "agent" for e in events), 60)
+        answered = len(captions)
+        await until(lambda: any(c.get("show") for c in captions[answered:]), 60)  # and back to the show
+        await pc.close()
+        await client.close()
+        return captions[asked_after:], events, {"on_stage": on_stage}
+
+    after, events, state = asyncio.run(run())
+    reply = next(e for e in events if e["type"] == "chat" and e["role"] == "agent")
+    assert reply["text"].startswith("@Dana "), reply
+    # "it" is the product the show put on stage: the sample catalog's first product, the SmartBand X2
+    assert state["on_stage"] == "band-x2" and "199" in reply["text"], reply
+    spoken = [c for c in after if c.get("type") == "transcript" and c.get("role") == "agent"]
+    answer_at = next(i for i, c in enumerate(spoken) if not c.get("show"))
+    assert "199" in spoken[answer_at]["text"]
+    back = [c["text"] for c in spoken[answer_at:] if c.get("show")]
+    assert back, spoken
