@@ -22,9 +22,11 @@ setup: $(STAMP)
 models: setup
 	$(BIN)/livehost models prepare
 
-# Debian's Chromium for the tests that drive a real browser (root on these machines, as in CI)
+# Debian's Chromium for the tests that drive a real browser (root on these machines, as in CI), and
+# the Noto CJK fonts, without which a page's Chinese (the product card, captions) is drawn as boxes
 browser:
 	command -v chromium >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium)
+	fc-list | grep -qi "Noto Sans CJK" || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-noto-cjk)
 
 # Debian's coturn for the test of participants that reach the room only through a TURN relay
 turn:

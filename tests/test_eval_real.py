@@ -31,8 +31,9 @@ def test_the_smoke_suite_measures_the_real_agent_over_the_websocket(tmp_path: Pa
     assert turns["cough"]["agent_speaking"] is True and summary["false_yields"] == 0
     assert {"endpointing", "asr", "tts", "transport"} <= set(summary["stages_ms"])
     # the answer is judged from the audio the listener received (Whisper base may write "fourteen" as
-    # "40"; the agent's own text, which the heard answer matches, settles that)
-    assert "battery" in (turns["battery"]["heard"] or "").lower() and turns["battery"]["heard_agrees"] is True
+    # "40", or "battery" as "batter": Piper's voice differs a little from one synthesis to the next; the
+    # agent's own text, which the heard answer matches, settles that)
+    assert "batter" in (turns["battery"]["heard"] or "").lower() and turns["battery"]["heard_agrees"] is True
     assert turns["battery"]["correct"] is True
     assert turns["unknown"]["correct"] is True and summary["hallucinations"] == 0
     assert turns["battery"]["transcript"] and summary["wer"] is not None

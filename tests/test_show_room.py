@@ -8,6 +8,7 @@ import json
 import time
 import urllib.request
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -84,3 +85,23 @@ def test_the_agent_hosts_a_show_stops_for_a_question_about_the_product_on_stage_
     assert "199" in spoken[answer_at]["text"]
     back = [c["text"] for c in spoken[answer_at:] if c.get("show")]
     assert back, spoken
+
+
+def test_the_viewer_page_shows_the_card_of_the_product_the_show_presents(server: str, tmp_path: Path) -> None:
+    from evals.room import chromium
+
+    url = httpx.post(
+        f"{server}/api/rooms/live/tokens", json={"role": "viewer"}, headers={"Authorization": f"Bearer {ADMIN}"}
+    ).json()["url"]
+    with chromium() as browser:
+        page = browser.new_page(viewport={"width": 1280, "height": 800})
+        page.goto(f"{server}{url}&name=Eve&lang=zh")
+        page.wait_for_function("window.viewer && window.viewer.card", timeout=120_000)
+        card = page.evaluate("window.viewer.card")
+        text = page.inner_text("#card")
+        page.screenshot(path=str(tmp_path / "viewer-card.png"))
+    served = httpx.get(f"{server}/api/products/{card['id']}").json()
+    assert served == card  # the card of a catalog product...
+    assert card["name"]["zh"] in text and card["price"]["zh"] in text, text  # ...drawn in Chinese
+    assert all(f"{s['label']}{s['value']}" in text.replace("\n", "") for s in card["specs"]["zh"]), text
+    assert "undefined" not in text and "null" not in text, text

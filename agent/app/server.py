@@ -31,6 +31,7 @@ from agent.room.routes import RoomOptions, add_room
 from agent.room.signaling import MAX_JSON_DEPTH, json_depth_over
 from agent.room.tokens import TokenError
 from agent.session.conversation import Stages
+from agent.show.card import product_card
 from agent.transports.pcm_socket import IDLE_S, RATES, parse_rate, pcm_conversation
 from agent.workers import in_thread
 
@@ -284,6 +285,14 @@ def create_app(
     async def products() -> list[dict[str, Any]]:
         catalog = host.catalog.current.catalog
         return [{"id": p.id, "name": {"zh": p.name.zh, "en": p.name.en}, "price": p.price} for p in catalog.products]
+
+    @app.get("/api/products/{product_id}")
+    async def product(product_id: str) -> dict[str, Any]:
+        """The product card the pages show while the product is on stage."""
+        catalog = host.catalog.current.catalog
+        if not catalog.has_product(product_id):
+            raise HTTPException(404, f"product '{product_id[:80]}' is not in the catalog")
+        return product_card(catalog, catalog.product(product_id))
 
     @app.post("/api/ask")
     async def ask(body: AskRequest) -> dict[str, Any]:
