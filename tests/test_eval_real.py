@@ -50,23 +50,33 @@ def test_several_viewers_in_the_live_room_over_webrtc(tmp_path: Path) -> None:
     # (the second still being synthesized) must not pass for the end of the answer
     slow = "response_timeout_ms: 60000, start: {after: answer_end, delay_ms: 3000}"
     scenario.write_text(suite.replace("response_timeout_ms: 15000", slow), encoding="utf-8")
-    for attempt in (1, 2):  # one more try when a loaded machine drops a turn; a broken room fails both
+    # one more try when a loaded machine drops a turn or Whisper mishears a synthesized question over
+    # Opus ("smart plug" as "Smart Club"); a broken room fails both
+    for attempt in (1, 2):
         out = tmp_path / f"report-{attempt}"
         done = run("run", str(scenario), "--transport", "webrtc", "--serve-args", "--composer catalog",
                    "--out", str(out), "--quiet")  # fmt: skip
-        if done.returncode == 0:
+        problems = _multi_viewer_problems(out) if done.returncode == 0 else [done.stdout + done.stderr]
+        if not problems:
             break
-    assert done.returncode == 0, done.stdout + done.stderr
+    assert problems == []
+
+
+def _multi_viewer_problems(out: Path) -> list[str]:
     turns = {t["id"]: t for t in json.loads((out / "report.json").read_text())["runs"][0]["turns"]}
+    problems = []
     # each answer is found in the room's one voice and given to the viewer it was for: the agent said
     # it to them by name, and what the listener heard matched what it said (Whisper base, which
     # transcribes the heard audio, writes a short name at the start of a clip as "House" or "At Calis")
     for asked, name in (("alice-1", "Alice"), ("bob-1", "Bob"), ("alice-2", "Alice"), ("bob-2", "Bob")):
-        assert (turns[asked]["agent_said"] or "").startswith(name), turns[asked]
-        assert turns[asked]["heard_agrees"] is True, turns[asked]
-    assert turns["bob-1"]["correct"] is True
-    assert turns["bob-2"]["correct"] is True and turns["alice-2"]["correct"] is True
-    assert turns["chen-chat"]["correct"] is True and turns["chen-chat"]["channel"] == "chat"
+        if not (turns[asked]["agent_said"] or "").startswith(name) or turns[asked]["heard_agrees"] is not True:
+            problems.append(f"{asked}: not said to {name}, or not heard as said: {turns[asked]}")
+    for asked in ("bob-1", "bob-2", "alice-2", "chen-chat"):
+        if turns[asked]["correct"] is not True:
+            problems.append(f"{asked}: not answered correctly: {turns[asked]}")
+    if turns["chen-chat"]["channel"] != "chat":
+        problems.append(f"chen-chat was not asked in the chat: {turns['chen-chat']}")
+    return problems
 
 
 def test_voicebench_and_this_harness_agree_on_voicebenchs_mock_agent(tmp_path: Path) -> None:

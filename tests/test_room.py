@@ -183,6 +183,7 @@ def test_bad_requests_get_a_reason_and_the_connection_goes_on(server: tuple[str,
             {"type": "stage", "product": "band-x2"},
             {"type": "subscribe", "to": client.welcome["id"], "sdp": "v=0\r\n"},
             {"type": "dance"},
+            {"type": "show", "skip": True},
         ):
             with pytest.raises(RoomError) as refused:
                 await client.request(message)
@@ -207,9 +208,32 @@ def test_bad_requests_get_a_reason_and_the_connection_goes_on(server: tuple[str,
     assert "only the host can send 'stage'" in reasons[3]
     assert "is not publishing" in reasons[4]
     assert "unknown message type 'dance'" in reasons[5]
+    assert "only the host can send 'show'" in reasons[6]
     assert any("must be JSON" in r for r in reasons)
     assert any("over the 32000 limit" in r for r in reasons)
     assert any("too many chat messages" in r for r in reasons)
+
+
+def test_the_host_pauses_resumes_and_skips_the_show(server: tuple[str, str]) -> None:
+    async def run() -> tuple[list[dict], str]:
+        host = RoomClient(server[0], "live", mint(server, "host"))
+        await host.connect()
+        await host.request({"type": "show", "paused": True})
+        await host.request({"type": "show", "skip": True})
+        with pytest.raises(RoomError) as empty:
+            await host.request({"type": "show"})
+        await host.request({"type": "show", "paused": False})
+        events = []
+        while not host.events.empty():
+            events.append(host.events.get_nowait())
+        await host.close()
+        return events, str(empty.value)
+
+    events, empty = asyncio.run(run())
+    states = [e["state"]["show_paused"] for e in events if e["type"] == "state"]
+    assert states[-2:] == [True, False] or states == [True, False], events
+    assert {"type": "show", "skip": True} in events  # the agent hears it and moves on
+    assert 'needs "paused"' in empty
 
 
 def test_the_room_forwards_a_publishers_audio_and_data_to_a_subscriber(server: tuple[str, str]) -> None:

@@ -161,3 +161,37 @@ def test_the_show_stops_for_the_room_answers_first_then_bridges_and_resumes_wher
     # everything before the third line was played once: the cut line went on from where it stopped
     played_before = sum(len(Beeps().synthesize(t, "en")) for t in said[:3])
     assert played_before <= total <= played_before + RATE // 50
+
+
+async def _said_until(
+    show: Show, floor: Floor, said: list[str], count: int, act: Callable[[], None] | None = None
+) -> None:
+    """Play the floor until `count` lines have begun; `act` runs once, as soon as the first line has begun."""
+    deadline = time.monotonic() + 20
+    acted = act is None
+    while len(said) < count:
+        assert time.monotonic() < deadline, said
+        floor.read(RATE // 50)
+        if not acted and said:
+            act()  # type: ignore[misc]
+            acted = True
+        await asyncio.sleep(0.002)
+
+
+def test_the_host_skips_a_segment_or_pushes_a_product_and_the_show_goes_there_at_once(catalog: Catalog) -> None:
+    show = Show(plan_rundown(catalog, ("en",)), lambda: catalog, rate=RATE)
+    floor = Floor(show)
+    said: list[str] = []
+    first, second, fifth = catalog.products[0], catalog.products[1], catalog.products[4]
+
+    async def run() -> None:
+        task = asyncio.ensure_future(show.run(Beeps(), floor.room_busy, on_line=lambda t, _: said.append(t)))
+        await _said_until(show, floor, said, 2, show.skip)
+        assert said[1] == segment_lines(catalog, second, "en")[0]  # the next product's hook, at once
+        await _said_until(show, floor, said, 3, lambda: show.present(fifth.id))
+        task.cancel()
+
+    asyncio.run(run())
+    assert said[0] == segment_lines(catalog, first, "en")[0]
+    assert said[2] == segment_lines(catalog, fifth, "en")[0], said  # the pushed product, from its hook
+    assert show.present("no-such-product") is False

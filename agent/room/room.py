@@ -125,7 +125,12 @@ class Room:
         self.seated: Counter[Pass] = Counter()  # connections per token (equal passes are the same token)
         self.relay = MediaRelay()
         # set by the host: paused = the agent neither hears nor answers; muted = it answers in the chat only
-        self.state: dict[str, Any] = {"on_stage": None, "agent_paused": False, "agent_muted": False}
+        self.state: dict[str, Any] = {
+            "on_stage": None,
+            "agent_paused": False,
+            "agent_muted": False,
+            "show_paused": False,
+        }
         self._ids = itertools.count(1)
 
     # ---- membership -----------------------------------------------------------------------

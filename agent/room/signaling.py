@@ -3,7 +3,8 @@
 Everything a participant does in a room goes through here as JSON messages, the same for a
 browser and for the agent: `publish` and `subscribe` (an SDP offer in, the answer back), `chat`,
 and, for the host, `stage` (the product on stage; the agent sends it too, for the product its show
-presents) and `agent` (pause/resume it, or mute it: answers in the chat only). Room
+presents), `agent` (pause/resume it, or mute it: answers in the chat only) and `show` (pause or
+resume the show, skip to its next segment). Room
 events (`welcome`, `joined`, `left`, `published`, `unpublished`, `chat`, `state`) come back on the
 same socket. A request may carry an `id`, echoed in its reply (`{"type": "ok"}` when there is
 nothing else to say). Every message has a strict schema
@@ -81,6 +82,11 @@ class AgentControl(_Message):
     muted: StrictBool | None = None
 
 
+class ShowControl(_Message):
+    paused: StrictBool | None = None  # the show waits (the agent still answers)
+    skip: StrictBool | None = None  # on to the next segment now
+
+
 class Ping(_Message):
     pass
 
@@ -91,6 +97,7 @@ MESSAGES: dict[str, type[_Message]] = {
     "chat": Chat,
     "stage": Stage,
     "agent": AgentControl,
+    "show": ShowControl,
     "ping": Ping,
 }
 
@@ -227,6 +234,16 @@ async def _handle(
             raise RoomError(f"too many chat messages: at most {CHAT_BURST} per {CHAT_WINDOW_S:.0f} s")
         event = {"type": "chat", "from": participant.id, "name": participant.name, "role": participant.role}
         room.broadcast({**event, "text": text.strip(), "at": time.time()})
+        return None
+    if isinstance(message, ShowControl):
+        if participant.role != "host":
+            raise RoomError("only the host can send 'show'")
+        if message.paused is None and not message.skip:
+            raise RoomError('"show" needs "paused" (true or false) and/or "skip": true')
+        if message.paused is not None:
+            room.set_state(show_paused=message.paused)
+        if message.skip:
+            room.broadcast({"type": "show", "skip": True})
         return None
     if isinstance(message, Stage | AgentControl):
         # the agent puts on stage the product its show presents; only the host controls the agent

@@ -68,7 +68,9 @@ class AgentParticipant:
         self.name = name
         self.stages_for = stages_for
         self.show = show  # the rundown it presents while nobody asks (None: it only answers)
-        self.floor = Floor(show, lambda: bool(self.state.get("agent_paused") or self.state.get("agent_muted")))
+        held = ("agent_paused", "agent_muted", "show_paused")
+        self.floor = Floor(show, lambda: any(self.state.get(k) for k in held))
+        self._presented: str | None = None  # the product the show last put on stage
         self._show_task: asyncio.Task[None] | None = None
         self.avatar = Avatar(f"{name} · AI host")
         self.video = AvatarTrack(self.avatar, lambda: self.floor.level)
@@ -124,6 +126,8 @@ class AgentParticipant:
             await self._drop(event["id"])
         elif kind == "state":
             self._apply(event["state"])
+        elif kind == "show" and event.get("skip") and self.show is not None:
+            self.show.skip()
         elif kind == "watchers":
             self.video.watched = bool(event.get("video"))
         elif kind == "chat" and event.get("role") == "viewer" and not self.state.get("agent_paused"):
@@ -191,6 +195,9 @@ class AgentParticipant:
 
     def _apply(self, state: dict[str, Any]) -> None:
         silenced = [k for k in ("agent_paused", "agent_muted") if state.get(k) and not self.state.get(k)]
+        pushed = state.get("on_stage")
+        if self.show is not None and pushed and pushed not in (self.state.get("on_stage"), self._presented):
+            self.show.present(pushed)  # the host put a product on stage: the show presents it now
         self.state = dict(state)
         for listener in self.listeners.values():
             self._configure(listener.conversation)
@@ -250,6 +257,7 @@ class AgentParticipant:
 
     def _present(self, product_id: str) -> None:
         """The show moves on to a product: it goes on stage (pages, and "how much is it?" means it)."""
+        self._presented = product_id
         if self.state.get("on_stage") != product_id:
             asyncio.ensure_future(self._send({"type": "stage", "product": product_id}))
 

@@ -47,6 +47,7 @@ class Show:
         self.held = False  # the room interrupted a line: a bridge comes before the rest of it
         self.lines_said = 0
         self._line_done = False
+        self._moved = False  # the host skipped or pushed a product: drop the line and start elsewhere
         self._on_line: Callable[[str, str], None] = lambda text, language: None
 
     # ---- the floor's side ----------------------------------------------------------------
@@ -82,8 +83,10 @@ class Show:
             product = catalog.product(segment.product_id)
             lines = list(segment.lines) or segment_lines(catalog, product, segment.language, self.position.loop)
             on_product(product.id)
-            while self.position.line < len(lines):
+            while self.position.line < len(lines) and not self._moved:
                 await self._until_quiet(room_busy)
+                if self._moved:
+                    break
                 if not self.playout.active:
                     await self._queue(speaker, lines[self.position.line], segment.language, LINE)
                 elif self.held and self.playout.front_id != BRIDGE:  # back from questions, mid-line
@@ -92,7 +95,31 @@ class Show:
                 if await self._line_finished():
                     self.position.line += 1
                     self.lines_said += 1
+            if self._moved:  # skip() or present() has set the position
+                self._moved = False
+                continue
             self._next_segment()
+
+    # ---- the host's controls ---------------------------------------------------------------
+    def skip(self) -> None:
+        """On to the next segment now: the line being said is dropped."""
+        self._move(Position(self.position.loop, self.position.segment + 1, 0))
+
+    def present(self, product_id: str) -> bool:
+        """Go to the product's next segment now (the host put it on stage); False: it has none."""
+        segments = self.rundown.segments
+        order = [(self.position.segment + k) % len(segments) for k in range(len(segments))]
+        found = next((i for i in order if segments[i].product_id == product_id), None)
+        if found is None:
+            return False
+        if found != self.position.segment:
+            self._move(Position(self.position.loop, found, 0))
+        return True
+
+    def _move(self, position: Position) -> None:
+        self.playout.clear()
+        self.held, self.on_air, self._line_done = False, False, False
+        self.position, self._moved = position, True
 
     def _next_segment(self) -> None:
         self.position = Position(self.position.loop, self.position.segment + 1, 0)
@@ -116,7 +143,7 @@ class Show:
     async def _line_finished(self) -> bool:
         """True when the line has played to its end; False when the room interrupted it first."""
         while not self._line_done:
-            if self.held:
+            if self.held or self._moved:
                 return False
             await asyncio.sleep(POLL_S / 2)
         self._line_done = False
