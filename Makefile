@@ -49,8 +49,10 @@ $(TESTDATA)/alsa/.done:
 	for deb in $(TESTDATA)/alsa/debs/*.deb; do dpkg -x $$deb $(TESTDATA)/alsa; done
 	touch $@
 
+# the agent hosts a show of the catalog while nobody asks; SHOW=show.yaml for an edited rundown, SHOW= to only answer
+SHOW   ?= auto
 run: models
-	$(BIN)/livehost serve --host $(HOST) --port $(PORT)
+	$(BIN)/livehost serve --host $(HOST) --port $(PORT) $(if $(SHOW),--show $(SHOW))
 
 test: models browser turn testdata
 	$(BIN)/python -m pytest -q
