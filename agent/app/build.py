@@ -184,6 +184,14 @@ def host(options: Any, llm: str | None = None) -> Any:
     return Host(options, lambda: chat_model(options, threads, llm), EMBEDDER)
 
 
+def answerer(host: Any) -> Any:
+    """The host's answer engine for all its conversations, text and voice: one answer at a time
+    (one model, one KV cache), with the queue depth the metrics report."""
+    from agent.app.voice import SerialEngine
+
+    return SerialEngine(host.engine)
+
+
 def build_voice(args: argparse.Namespace, host: Any) -> Any:
     from agent.app.voice import VoiceOptions
 

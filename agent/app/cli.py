@@ -17,6 +17,7 @@ from typing import Any
 
 from agent.app.build import (
     UserError,
+    answerer,
     build_host,
     build_recognizer,
     build_voice,
@@ -308,6 +309,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
     app = create_app(host, token, voice=voice, room=room, catalog_dirs=args.catalog_dir, open_pcm=args.open_pcm)
     base = f"http://{'localhost' if args.host in ('127.0.0.1', '0.0.0.0') else args.host}:{args.port}"
     print(f"livehost is answering from {host.catalog.path}; answers: {host.composer_note}")
+    if room.show is not None and voice:
+        segments = room.show.rundown.segments
+        print(f"show ({args.show}): {len(segments)} segments, presented while nobody asks (host page: pause, skip)")
     print(f"host page (camera, product on stage, agent control): {base}{app.state.links['host']}")
     print(f"viewer page (share this one): {base}{app.state.links['viewer']}")
     print(f"ask page (text): {base}/")
@@ -345,7 +349,6 @@ def cmd_join(args: argparse.Namespace) -> int:
     import asyncio
     import os
 
-    from agent.app.voice import SerialEngine
     from agent.room.room import RoomError
     from agent.room.routes import keep_agent_in_room
 
@@ -355,7 +358,7 @@ def cmd_join(args: argparse.Namespace) -> int:
     host = build_host(args)
     show = show_for(args.show, host)
     voice = build_voice(args, host)
-    engine = SerialEngine(host.engine)
+    engine = answerer(host)
     print(f"joining room '{args.room}' at {args.url} as {args.agent_name}", flush=True)
     stages_for = lambda rate: voice.stages(engine, rate)  # noqa: E731
     try:

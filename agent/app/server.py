@@ -24,9 +24,10 @@ from fastapi.responses import FileResponse, JSONResponse, PlainTextResponse
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from agent.app.build import answerer
 from agent.app.host import Host
 from agent.app.metrics import Metrics, resident_bytes
-from agent.app.voice import SerialEngine, VoiceModels
+from agent.app.voice import VoiceModels
 from agent.room.routes import RoomOptions, add_room
 from agent.room.signaling import MAX_JSON_DEPTH, json_depth_over
 from agent.room.tokens import TokenError
@@ -186,7 +187,7 @@ def create_app(
     app.add_middleware(BodyLimit)
     token = admin_token or secrets.token_urlsafe(18)
     app.state.host, app.state.admin_token = host, token
-    engine = SerialEngine(host.engine)  # one model, one answer at a time, for text and voice alike
+    engine = answerer(host)  # one model, one answer at a time, for text and voice alike
     conversations: set[WebSocket] = set()
     metrics = app.state.metrics = Metrics()
 
