@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 
 from agent.audio import RATE
-from evals.activity import Segment, barge_in_stop, segments
+from evals.activity import BargeInStop, Segment, barge_in_stop, segments
 from evals.judge import Judge
 from evals.scenario import GRADED, RESPONDS, Assertion
 from evals.session import Played, Recording
@@ -180,7 +180,8 @@ def _turn(
     end = p.speech_end if p.speech_end is not None else p.start
     if p.speech_start is None and turn.channel == "voice":
         r.notes.append("the turn's audio has no sound in it")
-    under_way = barge_in_stop(found, onset, end, EPS).under_way
+    stop = barge_in_stop(found, onset, end, EPS)
+    under_way = stop.under_way
     if turn.responds or turn.expect == "ignore":
         k = next(
             (i for i, u in enumerate(utterances)
@@ -204,7 +205,7 @@ def _turn(
     if turn.expect in ("stop", "ignore"):
         r.agent_speaking = under_way is not None
     if turn.expect == "stop":
-        _stop(r, p, under_way, onset, end, found, recording.duration)
+        _stop(r, p, stop, recording.duration)
     elif turn.expect == "ignore":
         _ignore(r, under_way, onset, found, recording.next_sound(p))
     elif turn.responds:
@@ -214,9 +215,8 @@ def _turn(
     return r
 
 
-def _stop(
-    r: TurnResult, p: Played, under_way: Segment | None, onset: float, end: float, found: list[Segment], length: float
-) -> None:
+def _stop(r: TurnResult, p: Played, stop: BargeInStop, length: float) -> None:
+    under_way = stop.under_way
     if under_way is None:
         r.notes.append("the agent was not speaking when the interruption began: nothing to stop")
         return
@@ -224,7 +224,6 @@ def _stop(
         r.notes.append("the agent was still speaking when the recording ended")
         r.stopped = False
         return
-    stop = barge_in_stop(found, onset, end, EPS)
     r.stop_ms, resumed = stop.ms, stop.resumed
     r.stopped = yielded(r.stop_ms, resumed, p.turn.max_stop_ms)
     if resumed:

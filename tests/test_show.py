@@ -195,3 +195,31 @@ def test_the_host_skips_a_segment_or_pushes_a_product_and_the_show_goes_there_at
     assert said[0] == segment_lines(catalog, first, "en")[0]
     assert said[2] == segment_lines(catalog, fifth, "en")[0], said  # the pushed product, from its hook
     assert show.present("no-such-product") is False
+
+
+class Stumbles(Beeps):
+    """A voice that cannot say the second line it is given."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def synthesize(self, text: str, language: str, cancel: threading.Event | None = None) -> np.ndarray:
+        self.calls += 1
+        if self.calls == 2:
+            raise RuntimeError("the voice failed on this line")
+        return super().synthesize(text, language, cancel)
+
+
+def test_a_line_the_voice_cannot_say_is_skipped_and_the_show_goes_on(catalog: Catalog) -> None:
+    show = Show(plan_rundown(catalog, ("en",)), lambda: catalog, rate=RATE)
+    floor = Floor(show)
+    said: list[str] = []
+
+    async def run() -> None:
+        task = asyncio.ensure_future(show.run(Stumbles(), floor.room_busy, on_line=lambda t, _: said.append(t)))
+        await _said_until(show, floor, said, 2)
+        task.cancel()
+
+    asyncio.run(run())
+    lines = segment_lines(catalog, catalog.products[0], "en")
+    assert said == [lines[0], lines[2]]  # the second line was lost, not the show

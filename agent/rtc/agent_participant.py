@@ -271,8 +271,7 @@ class AgentParticipant:
             await self.client.send(message)
 
     async def _chat(self, text: str) -> None:
-        with contextlib.suppress(Exception):
-            await self.client.send({"type": "chat", "text": text[:300]})
+        await self._send({"type": "chat", "text": text[:300]})
 
 
 def _spoken_name(name: str) -> str | None:

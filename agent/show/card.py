@@ -10,11 +10,11 @@ from __future__ import annotations
 from typing import Any
 
 from agent.answer.operations import highest_price, lowest_price
+from agent.show.rundown import LANGUAGES
 from knowledge.catalog import Catalog, Product
 from knowledge.facts import money, product_facts, speakable
 
 CARD_SPECS = 4
-LANGUAGES = ("zh", "en")
 
 
 def product_card(catalog: Catalog, product: Product) -> dict[str, Any]:

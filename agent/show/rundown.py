@@ -14,6 +14,7 @@ same grounding check as answers against the product's facts before the show star
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -183,8 +184,9 @@ def parse_rundown(data: Any, catalog: Catalog, where: str = "show") -> Rundown:
         if not isinstance(lines, list) or not all(isinstance(line, str) and line.strip() for line in lines):
             problems.append(f"{at}: 'lines' must be a list of non-empty texts")
             continue
+        ungrounded = _line_check(catalog, catalog.product(product_id), language, resolver)
         for n, line in enumerate(lines, 1):
-            problem = _ungrounded(line, catalog, catalog.product(product_id), language, resolver)
+            problem = ungrounded(line)
             if problem:
                 problems.append(f"{at}, line {n}: {problem}")
         segments.append(Segment(product_id, language, tuple(line.strip() for line in lines)))
@@ -193,15 +195,21 @@ def parse_rundown(data: Any, catalog: Catalog, where: str = "show") -> Rundown:
     return Rundown(tuple(segments))
 
 
-def _ungrounded(line: str, catalog: Catalog, product: Product, language: str, resolver: ProductResolver) -> str:
-    """Why a seller's line may not be said (a number, yes/no, price or product the facts do not give), or ''."""
-    if len(line) > MAX_LINE_CHARS:
-        return f"longer than {MAX_LINE_CHARS} characters"
-    facts = (*product_facts(catalog, product), *(f for f in (options_fact(product, ""),) if f is not None))
-    ranged = price_range(catalog, product)
-    plan = Plan(line, language, "answered", "show", (product.id,), (*facts, *((ranged,) if ranged else ())))
-    said = line
-    for name in sorted(product.name.variants(), key=len, reverse=True):  # "Power Bank 10000": a name, not a measure
-        said = said.replace(name, " ")
-    verdict = GroundingCheck(plan, catalog, resolver).check(said)
-    return "" if verdict.ok else f'{verdict.reason} ("{line}")'
+def _line_check(catalog: Catalog, product: Product, language: str, resolver: ProductResolver) -> Callable[[str], str]:
+    """For a segment's lines: why a seller's line may not be said (a number, yes/no, price or product
+    the product's facts do not give), or ''. The facts and the check are made once per segment."""
+    facts = (*product_facts(catalog, product), options_fact(product, ""), price_range(catalog, product))
+    plan = Plan("", language, "answered", "show", (product.id,), tuple(f for f in facts if f is not None))
+    check = GroundingCheck(plan, catalog, resolver)
+    names = sorted(product.name.variants(), key=len, reverse=True)
+
+    def ungrounded(line: str) -> str:
+        if len(line) > MAX_LINE_CHARS:
+            return f"longer than {MAX_LINE_CHARS} characters"
+        said = line
+        for name in names:  # "Power Bank 10000" is a name, not a measure
+            said = said.replace(name, " ")
+        verdict = check.check(said)
+        return "" if verdict.ok else f'{verdict.reason} ("{line}")'
+
+    return ungrounded

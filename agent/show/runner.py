@@ -79,6 +79,7 @@ class Show:
             catalog = self.catalog_of()
             if not catalog.has_product(segment.product_id):  # gone in a catalog reload: skip it
                 self._next_segment()
+                await asyncio.sleep(POLL_S)  # a reload that removed every product must not spin the loop
                 continue
             product = catalog.product(segment.product_id)
             lines = list(segment.lines) or segment_lines(catalog, product, segment.language, self.position.loop)
@@ -87,10 +88,16 @@ class Show:
                 await self._until_quiet(room_busy)
                 if self._moved:
                     break
-                if not self.playout.active:
-                    await self._queue(speaker, lines[self.position.line], segment.language, LINE)
-                elif self.held and self.playout.front_id != BRIDGE:  # back from questions, mid-line
-                    await self._queue(speaker, bridge(product, segment.language), segment.language, BRIDGE)
+                try:
+                    if not self.playout.active:
+                        await self._queue(speaker, lines[self.position.line], segment.language, LINE)
+                    elif self.held and self.playout.front_id != BRIDGE:  # back from questions, mid-line
+                        await self._queue(speaker, bridge(product, segment.language), segment.language, BRIDGE)
+                except Exception:  # a line the voice cannot say costs that line, never the show
+                    log.exception("the show could not say %r", lines[self.position.line])
+                    if not self.playout.active:
+                        self.position.line += 1
+                        continue
                 self.held, self.on_air = False, True
                 if await self._line_finished():
                     self.position.line += 1
@@ -150,8 +157,7 @@ class Show:
         return True
 
     def _on_segment(self, segment: Segment) -> None:
-        if segment.answer_id == LINE or segment.answer_id == BRIDGE:
-            self._on_line(segment.text, segment.language)
+        self._on_line(segment.text, segment.language)  # a line or a bridge begins: its caption
 
     def _on_heard(self, heard: Heard) -> None:
         if heard.complete and heard.answer_id == LINE:
