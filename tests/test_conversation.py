@@ -168,6 +168,40 @@ def test_barge_in_stops_the_agent_at_once_and_history_keeps_only_what_was_heard(
     assert [m.role for m in conv.history] == ["viewer", "agent", "viewer", "agent"]
 
 
+class SlowSecondClause(ToneVoice):
+    """The first clause is said at once, the next ones take 2 s: a barge-in lands while the answer is prepared."""
+
+    def synthesize(self, text: str, language: str, cancel: threading.Event | None = None) -> np.ndarray:
+        if self.said:
+            deadline = time.monotonic() + 2.0
+            while time.monotonic() < deadline and not (cancel is not None and cancel.is_set()):
+                time.sleep(0.01)
+        return super().synthesize(text, language, cancel)
+
+
+def test_an_answer_cut_while_it_is_still_prepared_keeps_in_its_trace_what_was_produced(
+    engine: AnswerEngine,
+) -> None:
+    async def run() -> Conversation:
+        conv = conversation(engine, ScriptedEars(LONG_QUESTION, QUESTION), SlowSecondClause())
+        said = {"frames": 0, "cut": False}
+
+        def listener(i: int, agent_frame: np.ndarray) -> np.ndarray | None:
+            said["frames"] += bool(np.abs(agent_frame).max() > 0.01)
+            if said["frames"] == 20 and not said["cut"]:  # 0.4 s into the first clause
+                said["cut"] = True
+                return np.concatenate([speech(1.0), silence(0.2)])
+            return None
+
+        await replay(conv, np.concatenate([silence(0.2), speech(1.2)]), tail_s=1.0, viewer_next=listener)
+        await conv.close()
+        return conv
+
+    first = asyncio.run(run()).turns[0]
+    assert first.interrupted and first.heard and first.answer.startswith(first.heard.rstrip(".,"))
+    assert len(first.heard) < len(first.answer)
+
+
 def test_a_cough_pauses_the_agent_briefly_and_the_whole_answer_is_still_heard(engine: AnswerEngine) -> None:
     conv, viewer, agent, onsets = asyncio.run(_barge_in(engine, 0.25))
     (first,) = conv.turns  # the cough never became a turn

@@ -312,6 +312,8 @@ class Conversation:
             await producer
         finally:
             reply.cancel.set()  # stops the engine (and its LLM) if this task was cancelled
+            if answer is not None and not turn.answer:  # cut short: the trace keeps what was produced
+                turn.answer, turn.language = answer.text, answer.plan.language
         if answer is None:
             return
         if reply.duplicate:
