@@ -11,6 +11,7 @@ import math
 import os
 import shutil
 from collections import Counter
+from collections.abc import Set
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -158,8 +159,9 @@ class FactIndex:
             self._last_query = (question, self.embedder.encode([question])[0])
         return self._last_query[1]
 
-    def rank_products(self, question: str, product_ids: list[str]) -> list[str]:
-        """Products best suited to a stated need, best first: the question against each product's own text."""
+    def rank_products(self, question: str, product_ids: list[str], favoured: Set[str] = frozenset()) -> list[str]:
+        """Products best suited to a stated need, best first: the question against each product's own text
+        and its best fitting fact; `favoured` ones (those a word of the question names) a little ahead."""
         if len(product_ids) <= 1 or self.embedder is None:
             return product_ids
         texts = self._product_texts()
@@ -170,8 +172,33 @@ class FactIndex:
         query = self._query_vector(question)
         lexical = [self.bm25_text_score(question, texts[p]) for p in product_ids]
         top = max(lexical) or 1.0
-        scores = [float(v @ query) + 0.3 * lx / top for v, lx in zip(vectors, lexical, strict=True)]
+        scores = [
+            0.5 * float(v @ query) + self._best_support(query, pid) + 0.3 * lx / top + 0.15 * (pid in favoured)
+            for v, lx, pid in zip(vectors, lexical, product_ids, strict=True)
+        ]
         return [pid for _, pid in sorted(zip(scores, product_ids, strict=True), key=lambda x: -x[0])]
+
+    def _best_support(self, query: np.ndarray, product_id: str) -> float:
+        return self._support(query, product_id)[0]
+
+    def supporting_fact(self, question: str, product_id: str) -> Fact | None:
+        """The product's fact that best meets the need the question states."""
+        return self._support(self._query_vector(question), product_id)[1] if self.embedder is not None else None
+
+    def _support(self, query: np.ndarray, product_id: str) -> tuple[float, Fact | None]:
+        """How well the product's single best fact meets a stated need ("self-emptying" for "cats that
+        shed"): one fitting feature decides, not the average of all its text. A feature it lacks
+        ("self empty: no") supports nothing."""
+        facts = [
+            f
+            for f in self.by_product.get(product_id, [])
+            if f.kind in EMBEDDED and f.kind != "faq" and f.polarity is not False
+        ]
+        if self.vectors is None or not facts:
+            return 0.0, None
+        sims = self.vectors[[self.position[id(f)] for f in facts]] @ query
+        best = int(np.argmax(sims))
+        return float(sims[best]), facts[best]
 
     def best_product_score(self, question: str, product_ids: list[str]) -> float:
         """How close the closest product's own text comes to the question (cosine)."""

@@ -194,6 +194,62 @@ def test_questions_about_options_stock_and_price_ranges(tmp_path: Path, embedder
     assert zh.text.startswith("有货") and "3" in zh.text
 
 
+TWO_TEES_AND_TWO_VACUUMS = """
+store: {name: Loft, currency: USD}
+products:
+  - id: plain-tee
+    name: Plain Tee
+    category: T-Shirts
+    price: 20
+    variants:
+      - {id: pt-w-m, name: White / M, options: {color: White, size: M}, stock: 0}
+      - {id: pt-w-l, name: White / L, options: {color: White, size: L}, stock: 4}
+      - {id: pt-k-m, name: Black / M, options: {color: Black, size: M}, stock: 7}
+  - id: print-tee
+    name: Print Tee
+    category: T-Shirts
+    price: 30
+    variants:
+      - {id: pr-s-m, name: Sand M, options: {color: Sand, size: M}, stock: 5}
+  - id: vac-a
+    name: Sweeper A
+    category: Robot Vacuums
+    price: 200
+    description: A quiet robot vacuum for small flats with hard floors and carpets, easy to use every day.
+    specs: {suction: 4000 Pa, self_empty: "no", runtime: 120 min, dustbin: 450 ml}
+  - id: vac-b
+    name: Sweeper B
+    category: Robot Vacuums
+    price: 500
+    description: Flagship with LiDAR navigation.
+    specs: {suction: 6000 Pa, self_empty: "yes, empties itself into the dock for 60 days", runtime: 180 min,
+            brush: anti-tangle rubber brush for pet hair}
+"""
+
+
+def test_the_product_whose_variant_a_question_names_in_full_is_the_one_meant(
+    tmp_path: Path, embedder: UniversalSentenceEncoder
+) -> None:
+    engine = engine_for(write(tmp_path, "loft.yaml", TWO_TEES_AND_TWO_VACUUMS), embedder)
+    # both tees come in M; only one in white: white + M names a variant of the plain tee alone
+    white = engine.answer("white tee in medium available?")
+    assert white.plan.product_ids == ("plain-tee",) and white.text.startswith("No")
+    sand = engine.answer("is the sand tee in M in stock?")
+    assert sand.plan.product_ids == ("print-tee",) and "5" in sand.text
+
+
+def test_a_recommendation_goes_by_the_feature_that_meets_the_need(
+    tmp_path: Path, embedder: UniversalSentenceEncoder
+) -> None:
+    engine = engine_for(write(tmp_path, "loft.yaml", TWO_TEES_AND_TWO_VACUUMS), embedder)
+    # Sweeper A's own text reads closer to a general need; Sweeper B has the one feature that meets it
+    for question in ("我家狗掉毛很多，推荐哪台扫地机？", "I need a vacuum, I hate emptying the bin"):
+        answer = engine.answer(question)
+        assert answer.plan.reason == "recommend" and answer.plan.product_ids == ("vac-b",), answer.text
+    # a yes/no question that says "need a" is not asking for a recommendation
+    assert engine.answer("Do I need a new brush for Sweeper A?").plan.reason != "recommend"
+
+
 def test_vectors_are_cached_by_content(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from knowledge.retrieval import encode_cached
 

@@ -59,22 +59,38 @@ def variant_label(product: Product, variant: Variant, lang: str) -> str:
 def named_variants(question: str, product: Product) -> list[Variant]:
     """The variants the question names: all their option values said (else some), or their name; of
     several, those it names most exactly ("16 pro max" over "16 pro")."""
+    return _naming(question, product)[2]
+
+
+def naming_strength(question: str, product: Product) -> tuple[bool, int]:
+    """How well the question names one of the product's variants: whether every option of one is said
+    (or its name), and how exactly. "white tee in medium" names a variant of the tee that comes in
+    white and M, only half of one of a tee that has M but no white."""
+    full, best, _ = _naming(question, product)
+    return full, best
+
+
+def _naming(question: str, product: Product) -> tuple[bool, int, list[Variant]]:
+    scored = _scored(question, product)
+    full = [(score, v) for score, v, complete in scored if complete]
+    pool = full or [(score, v) for score, v, _ in scored]
+    best = max((score for score, _ in pool), default=0)
+    return bool(full), best, [v for score, v in pool if score == best]
+
+
+def _scored(question: str, product: Product) -> list[tuple[int, Variant, bool]]:
+    """Each variant the question says something of: its score, and whether all of it was said."""
     q = compact(question)
     words = set(re.findall(r"[a-z0-9]+", normalize(question)))
     own = set(re.findall(r"[a-z0-9]+", normalize(" ".join(product.name.variants()))))
-    full: list[tuple[int, Variant]] = []
-    some: list[tuple[int, Variant]] = []
+    out = []
     for v in product.variants:
         hits = [_said(o, q, words, question, own) for o in v.options.values()]
         by_name = any(len(compact(t)) >= 2 and compact(t) in q for t in (*v.name.variants(), v.id))
         score = sum(hits) + (100 if by_name else 0)
-        if by_name or (hits and all(hits)):
-            full.append((score, v))
-        elif any(hits):
-            some.append((score, v))
-    pool = full or some
-    best = max((score for score, _ in pool), default=0)
-    return [v for score, v in pool if score == best]
+        if score:
+            out.append((score, v, by_name or bool(hits and all(hits))))
+    return out
 
 
 def names_an_option(question: str, products: list[Product]) -> bool:

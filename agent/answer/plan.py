@@ -9,6 +9,7 @@ The language model only ever phrases a plan; it never decides whether a fact exi
 from __future__ import annotations
 
 import re
+from collections.abc import Set
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Literal
@@ -186,6 +187,8 @@ class Planner:
             unnamed = not products and not query.value and not hits and not self._about_catalog(question)
             if unnamed and self.kb.index.best_product_score(question, [p.id for p in pool]) < RECOMMEND_MATCH:
                 return None  # "recommend a hotpot place": nothing the shop sells
+            if resolution.how == "ambiguous":  # "a bag for uni": the word's products first, not only them
+                return self._recommend(question, lang, query, list(catalog.products), favoured=set(ids))
             return self._recommend(question, lang, query, products or list(catalog.products))
         if fact is None:
             return None
@@ -200,7 +203,9 @@ class Planner:
         products = [catalog.product(p) for p in resolution.candidates]
         if not ops.names_an_option(question, products):
             return resolution
-        named = tuple(p.id for p in products if ops.named_variants(question, p))
+        strength = {p.id: ops.naming_strength(question, p) for p in products}
+        best = max(strength.values())
+        named = tuple(pid for pid, s in strength.items() if s == best and s[1] > 0)
         if len(named) == 1:
             return Resolution(named, "name")
         return resolution
@@ -228,17 +233,22 @@ class Planner:
         specs = [f for f in facts if f.kind == "spec" and f.variant is None][: 2 if chosen else 3]
         return Plan(question, lang, "answered", "overview", (product.id,), (*chosen, *specs, price), aspect="overview")
 
-    def _recommend(self, question: str, lang: str, query: queries.Query, products: list[Product]) -> Plan | None:
+    def _recommend(
+        self, question: str, lang: str, query: queries.Query, products: list[Product], favoured: Set[str] = frozenset()
+    ) -> Plan | None:
         budget = Decimal(query.value) if query.value else None
         pool = [p for p in products if budget is None or Decimal(ops.lowest_price(p)) <= budget]
         if not pool:
             return None
-        ranked = self.kb.index.rank_products(question, [p.id for p in pool])
+        ranked = self.kb.index.rank_products(question, [p.id for p in pool], favoured)
         best = self.kb.catalog.product(ranked[0])
         facts = self.kb.facts_of(best.id)
-        fitting = [
-            s.fact for s in self.kb.index.search(question, [f for f in facts if f.kind in ("spec", "description")], k=1)
-        ]
+        support = self.kb.index.supporting_fact(question, best.id)
+        described = [f for f in facts if f.kind in ("spec", "description")]
+        if support is not None and support in described:
+            fitting = [support]
+        else:
+            fitting = [s.fact for s in self.kb.index.search(question, described, k=1)]
         price = self._price(best)
         return Plan(question, lang, "answered", "recommend", (best.id,), (*fitting, price), aspect="recommend")
 

@@ -52,7 +52,10 @@ OVERVIEW = re.compile(
 RECOMMEND = re.compile(
     r"recommend|suggest|which (one|should|would|is best|is better for)|what should i (get|buy)|best for|good for"
     r"|\bbudget\b|under \$?\d|below \$?\d|less than \$?\d"
-    r"|推荐|买哪|选哪|哪个(好|适合|合适)|哪款(好|适合|合适)|适合.{0,8}(哪|吗)|预算|以内|以下|不超过",
+    r"|^(?:(?:hi|hey|hello)\W+)?(?:i(?:'m| am)? )?(?:need|looking for|want|after) (?:a|an|some|something)\b"
+    r"|\bany suggestions?\b|which [\w\s-]{1,30}? should (?:i|we) (?:get|buy|choose|pick)"
+    r"|推荐|买哪|选哪|哪个(好|适合|合适)|哪款(好|适合|合适)|适合.{0,8}(哪|吗)|预算|以内|以下|不超过"
+    r"|^(?:我)?(?:想要|想买|需要)(?:一)?(?:个|款|台|把|双|件)",
     re.IGNORECASE,
 )
 BUDGET = re.compile(
