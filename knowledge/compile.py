@@ -18,6 +18,7 @@ from knowledge.vocabulary import spoken_key, translate
 
 def compile_catalog(catalog: Catalog, notes: list[str] | None = None) -> Catalog:
     notes = list(notes or [])
+    catalog = replace(catalog, products=tuple(_with_described_specs(p, notes) for p in catalog.products))
     keys = dict.fromkeys(
         [k for p in catalog.products for k in (*p.specs, *(k for v in p.variants for k in v.specs))]
         + [name for p in catalog.products for name in p.option_names()]
@@ -62,3 +63,37 @@ def _leaf(category: Text | None) -> Text | None:
         return None
     leaf = [re.split(r"\s*(?:>|/|›|»)\s*", t)[-1].strip() or t for t in (category.zh, category.en) if t]
     return Text(zh=leaf[0] if category.zh else None, en=leaf[-1] if category.en else None)
+
+
+# "DPI: 800 / 1600 / 2400 / 4000." in a listing's body: a spec written as a sentence
+SPEC_SENTENCE = re.compile(r"^\s*([^:：.!?。！？\d][^:：.!?。！？]{0,24}?)\s*[:：]\s*(\S.*?)\s*[.。;；]?\s*$")
+SENTENCES = re.compile(r"[^.!?。！？;；\n]+(?:\.\d[^.!?。！？;；\n]*)*[.!?。！？;；]?")
+
+
+def _with_described_specs(product: Product, notes: list[str]) -> Product:
+    """A description's "Label: value" sentences become specs, unless the product already has that key."""
+    if product.description is None:
+        return product
+    found: dict[str, Text] = {}
+    for lang in ("en", "zh"):
+        if not product.description.has(lang):
+            continue
+        for sentence in SENTENCES.findall(product.description.get(lang)):
+            pair = described_spec(sentence)
+            if pair is None:
+                continue
+            key, value = pair
+            if key not in product.specs and key.lower() not in {k.lower() for k in found}:
+                found[key] = Text.same(value)
+    if not found:
+        return product
+    notes.append(f"specs read from the description: {product.id}: {', '.join(found)}")
+    return replace(product, specs={**product.specs, **found})
+
+
+def described_spec(sentence: str) -> tuple[str, str] | None:
+    """A sentence that is a spec ("DPI: 800 / 1600"), as its key and value."""
+    m = SPEC_SENTENCE.match(sentence)
+    if m is None or len(m.group(1).split()) > 3 or re.search(r"https?:|www\.", sentence):
+        return None
+    return m.group(1).strip(), m.group(2).strip()

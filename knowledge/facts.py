@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass
 
 from knowledge.catalog import Catalog, Product, SpecValue, Text, Variant
+from knowledge.compile import described_spec
 from knowledge.text import CJK
 from knowledge.values import value_polarity
 
@@ -244,6 +245,9 @@ def _details(product: Product) -> list[Fact]:
         if len(sentences) < 2:
             continue
         for i, sentence in enumerate(sentences):
+            spec = described_spec(sentence)
+            if spec is not None and spec[0] in product.specs:
+                continue  # the compile step made it a spec
             other = "en" if lang == "zh" else "zh"
             bilingual = product.description.has(other) and product.description.zh != product.description.en
             text = Text(**{lang: sentence}) if bilingual else Text.same(sentence)

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from agent.answer.engine import AnswerEngine
-from agent.answer.plan import confirmed
+from agent.answer.evidence import confirmed
 from agent.app.cli import main
 from knowledge.base import KnowledgeBase
 from knowledge.catalog import Text
@@ -144,6 +144,32 @@ def test_a_yes_needs_the_asked_thing_in_the_value_not_the_products_own_name() ->
     assert vendor.polarity is None and not vendor.statement.get("en").startswith("Yes")
     codecs = confirmed("do the pulse buds support AAC?", spec("codecs", "SBC, AAC"), names)
     assert codecs.polarity is True and codecs.statement.get("en").startswith("Yes. ")
+
+
+LISTING_BODIES = """Handle,Title,Body (HTML),Vendor,Type,Variant Price
+deck-65,Deckline 65 Keyboard,"<p>Compact 65% board with hot-swappable switches.</p><p>Polling rate: 1000 Hz.</p>\
+<p>Backlight: per-key RGB.</p><p>Connectivity: USB-C wired only (no Bluetooth).</p>",Deckline,Keyboards,89.00
+glow-lamp,Glow Lamp,<p>Rechargeable desk lamp. Battery: 2000 mAh.</p>,Glowy,Lamps,25.00
+"""
+
+
+def test_yes_no_questions_answered_by_the_listings_own_words(
+    tmp_path: Path, embedder: UniversalSentenceEncoder
+) -> None:
+    engine = engine_for(write(tmp_path, "bodies.csv", LISTING_BODIES), embedder)
+    # "Label: value" sentences of a body are specs of the product
+    polling = engine.answer("what polling rate does the deckline 65 have?")
+    assert polling.plan.status == "answered" and "1000 Hz" in polling.text, polling.text
+    # the asked word negated in the listing is a no; said plainly, a yes; a slip in a long word is forgiven
+    bluetooth = engine.answer("does the deckline 65 support bluetooth?")
+    assert bluetooth.text.startswith("No") and "no Bluetooth" in bluetooth.text, bluetooth.text
+    swap = engine.answer("is the deckline 65 hot swappable?")
+    assert swap.text.startswith("Yes") and "hot-swappable" in swap.text, swap.text
+    lamp = engine.answer("is the glow lamp rechargable?")
+    assert lamp.text.startswith("Yes") and "Rechargeable" in lamp.text, lamp.text
+    # nothing is inferred from what a listing does not mention
+    wifi = engine.answer("does the deckline 65 have wifi?")
+    assert wifi.plan.status == "unknown", wifi.text
 
 
 ONE_PRODUCT_STORE = """{"store": {"name": "Sound Hut", "currency": "USD"},

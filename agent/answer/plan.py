@@ -16,10 +16,11 @@ from typing import Literal
 
 from agent.answer import operations as ops
 from agent.answer import queries
+from agent.answer.evidence import YES_NO_QUESTION, asked_terms, confirmed, evidencing, mentioned
 from agent.answer.screening import screen
 from knowledge.aspects import ASPECTS, AspectHit, answers, detect
 from knowledge.base import KnowledgeBase
-from knowledge.catalog import Product, Text
+from knowledge.catalog import Product
 from knowledge.facts import Fact
 from knowledge.resolve import CATEGORY_GROUPS, Resolution
 from knowledge.text import compact, detect_language, normalize, tokens
@@ -104,7 +105,8 @@ class Planner:
         if resolution.how != "name" and self._unknown_model(question):
             return Plan(question, lang, "unknown", "no_product", aspect=primary.aspect.name if primary else None)
         if primary and _is_policy(primary) and resolution.how != "name":
-            return self._policy(question, lang, primary)
+            # "is it hot swappable?" of the product on stage is not about swapping a purchase
+            return self._with_evidence(question, lang, resolution.product_ids, self._policy(question, lang, primary))
         products = resolution.product_ids
         if resolution.how == "ambiguous":
             if len(resolution.candidates) > MAX_PRODUCTS:
@@ -132,8 +134,25 @@ class Planner:
             if found and all(found):
                 facts = tuple(f for f in found if f is not None)
                 reason = "compare" if len(facts) > 1 else "spec"
-                return Plan(question, lang, "answered", reason, products, facts, aspect="meaning")
-        return plan
+                plan = Plan(question, lang, "answered", reason, products, facts, aspect="meaning")
+        return self._with_evidence(question, lang, products, plan)
+
+    def _with_evidence(self, question: str, lang: str, products: tuple[str, ...], plan: Plan) -> Plan:
+        """A yes/no question about one product whose plan does not speak to what was asked (an
+        unknown, or facts without the asked words) is answered by the fact that says them, if one does."""
+        if len(products) != 1 or plan.status == "declined" or not YES_NO_QUESTION.search(question):
+            return plan
+        names = self._product_names(products[0])
+        if plan.status == "answered" and plan.facts:
+            speaking = evidencing(question, plan.facts, names)
+            if speaking:
+                return replace(plan, facts=speaking)
+            if not asked_terms(question, names):
+                return plan
+        fact = mentioned(question, self._candidate_facts(question, products[0]), names)
+        if fact is None:
+            return plan
+        return Plan(question, lang, "answered", "spec", products, (fact,), aspect="mention")
 
     def _meaning_fact(self, question: str, pid: str, specific: bool = False) -> Fact | None:
         """The spec asked about in the viewer's own words: a value in the measure asked for ("几升" -> 4L),
@@ -219,7 +238,8 @@ class Planner:
         if product_id is None:
             return ""
         product = self.kb.catalog.product(product_id)
-        return " ".join((*product.name.variants(), *product.aliases))
+        category = product.category.variants() if product.category else ()
+        return " ".join((*product.name.variants(), *product.aliases, *category))
 
     def _price(self, product: Product) -> Fact:
         """What a product costs: over its options when they differ, else its own price fact."""
@@ -397,31 +417,6 @@ class Planner:
         if best.semantic >= MIN_SEMANTIC or (best.lexical >= lexical_min and best.semantic >= semantic_min):
             return _with_variant_twins([best.fact], facts)
         return []
-
-
-# a question that wants a yes or a no ("does it work with Alexa?", "能连小爱吗")
-YES_NO_QUESTION = re.compile(
-    r"^\s*(do|does|did|is|are|can|could|will|would|has|have|should)\b|吗[?？!！。\s]*$|能不能|可不可以|是不是|有没有|支不支持",
-    re.IGNORECASE,
-)
-
-
-def confirmed(question: str, fact: Fact, product_names: str = "") -> Fact:
-    """A yes/no question answered by a value that names what was asked ("works with: Mi Home, Alexa" for
-    "does it work with Alexa?") opens with the yes; a no is never inferred from what a list lacks.
-
-    Words that only name the product ("do the Pulse buds support LDAC?" against "vendor: Pulse Audio")
-    or what the fact is about are no evidence."""
-    if fact.kind != "spec" or fact.polarity is not None or not YES_NO_QUESTION.search(question):
-        return fact
-    value = " ".join(fact.value.variants())
-    words = re.findall(r"[A-Za-z][A-Za-z0-9+.-]{2,}", question)
-    named = [w for w in words if re.search(rf"(?<![A-Za-z]){re.escape(w)}(?![A-Za-z])", value, re.IGNORECASE)]
-    known = (" ".join(fact.label.variants()) + " " + product_names).lower()
-    if not [w for w in named if w.lower() not in known]:
-        return fact
-    statement = Text(zh="是的，" + fact.statement.get("zh"), en="Yes. " + fact.statement.get("en"))
-    return replace(fact, statement=statement, polarity=True)
 
 
 def _is_policy(hit: AspectHit) -> bool:

@@ -1,0 +1,155 @@
+"""A yes/no question answered by the catalog's own words for what was asked.
+
+"Do the Pulse buds support LDAC?" has no spec called LDAC, but the listing says "Codecs: SBC, AAC
+(no LDAC)"; "is it hot swappable?" is answered by "75% layout, hot-swappable switches". When the
+words a viewer asks about (beyond the product's name and the question's frame) all stand in one
+fact, that fact is the evidence: a yes when they stand plainly, a no when the fact negates them, the
+fact's own yes or no when it has one. Nothing is inferred from what a text does not mention.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+
+from knowledge.catalog import Text
+from knowledge.facts import Fact
+from knowledge.text import EN_STOPWORDS
+
+# a question that wants a yes or a no ("does it work with Alexa?", "能连小爱吗")
+YES_NO_QUESTION = re.compile(
+    r"^\s*(do|does|did|is|are|can|could|will|would|has|have|should)\b|吗[?？!！。\s]*$|能不能|可不可以|是不是|有没有|支不支持",
+    re.IGNORECASE,
+)
+# the frame of a yes/no question: words that say how it asks, not what about
+FRAME = frozenset(
+    """support supports supported come comes work works working use used using compatible include
+    includes included able available offer offers feature features actually really still also
+    there well right""".split()
+)
+NEGATED = re.compile(
+    r"(?:\b(?:no|not|non|without|never|isn't|doesn't|don't|can't|cannot|won't)\b|不支持|不含|不带|不能|无|没有)\W{0,2}$",
+    re.IGNORECASE,
+)
+# where a negation stops reaching: "no LDAC" is negated, "SBC, AAC (no LDAC)" negates only LDAC
+CLAUSE = re.compile(r"[,;.()（）、，；。/|]")
+YES = Text(zh="是的，", en="Yes. ")
+NO = Text(zh="不，", en="No. ")
+
+
+def asked_terms(question: str, names: str) -> list[str]:
+    """The Latin-script words a yes/no question asks about: not the frame, not the product's names.
+    ("LDAC", "hot", "swappable", "rgb"); model codes and numbers count, two-letter words only when
+    written in capitals ("is it IP68?")."""
+    own = {w.lower() for w in re.findall(r"[A-Za-z0-9]+", names)}
+    out = []
+    for word in re.findall(r"[A-Za-z0-9][A-Za-z0-9+]*", question):
+        low = word.lower()
+        if low in EN_STOPWORDS or low in FRAME or any(low in w for w in own):  # "buds" of "Earbuds"
+            continue
+        if len(low) < 3 and not (word.isupper() or re.search(r"\d", low)):
+            continue
+        out.append(low)
+    return out
+
+
+def _near(term: str, word: str) -> bool:
+    """The same word, allowing a plural and, in a long word, one slip ("rechargable")."""
+    if word == term or word.rstrip("s") == term.rstrip("s"):
+        return True
+    if len(term) < 7 or abs(len(term) - len(word)) > 1:
+        return False
+    return _one_edit(term, word)
+
+
+def _one_edit(a: str, b: str) -> bool:
+    if len(a) > len(b):
+        a, b = b, a
+    i = 0
+    while i < len(a) and a[i] == b[i]:
+        i += 1
+    return a[i + 1 :] == b[i + 1 :] if len(a) == len(b) else a[i:] == b[i + 1 :]
+
+
+def _found(term: str, text: str) -> list[int]:
+    """Where the term stands in the text (start offsets), as a word or a hyphen-joined part of one."""
+    spots = []
+    for m in re.finditer(r"[A-Za-z0-9+]+", text):
+        if _near(term, m.group().lower()):
+            spots.append(m.start())
+    return spots
+
+
+def _negated(text: str, spot: int) -> bool:
+    clause_start = max((m.end() for m in CLAUSE.finditer(text, 0, spot)), default=0)
+    return bool(NEGATED.search(text[clause_start:spot]))
+
+
+def mentioned(question: str, facts: list[Fact], names: str) -> Fact | None:
+    """The fact that answers a yes/no question in its own words, opening with its yes or no."""
+    if not YES_NO_QUESTION.search(question):
+        return None
+    terms = asked_terms(question, names)
+    if not terms:
+        return None
+    best: tuple[int, Fact] | None = None
+    for fact in facts:
+        if fact.kind not in ("spec", "detail", "description", "faq"):
+            continue
+        # a spec's label says what it is about ("rechargeable: no"); other facts answer by their text
+        about = " ".join(fact.label.variants()) if fact.kind in ("spec", "faq") else ""
+        said = " ".join(fact.value.variants()) if fact.kind != "faq" else ""
+        spots = {t: (_found(t, about), _found(t, said)) for t in terms}
+        if not all(a or s for a, s in spots.values()):
+            continue
+        if fact.polarity is not None:
+            polarity = fact.polarity
+        elif fact.kind == "faq":
+            continue  # an FAQ that neither says yes nor no is found by its question elsewhere
+        else:
+            polarity = not any(_negated(said, spot) for _, s in spots.values() for spot in s)
+        rank = (0 if fact.kind == "spec" else 1 if fact.kind == "faq" else 2) * 2 + (fact.polarity is None)
+        if best is None or rank < best[0]:
+            opening = YES if polarity else NO
+            statement = Text(
+                zh=opening.get("zh") + fact.statement.get("zh"), en=opening.get("en") + fact.statement.get("en")
+            )
+            chosen = fact if fact.polarity is not None else replace(fact, statement=statement, polarity=polarity)
+            best = (rank, chosen)
+    return best[1] if best else None
+
+
+def confirmed(question: str, fact: Fact, product_names: str = "") -> Fact:
+    """A yes/no question answered by a value that names what was asked ("works with: Mi Home, Alexa" for
+    "does it work with Alexa?") opens with the yes; a no is never inferred from what a list lacks.
+
+    Words that only name the product ("do the Pulse buds support LDAC?" against "vendor: Pulse Audio")
+    or what the fact is about are no evidence."""
+    if fact.kind != "spec" or fact.polarity is not None or not YES_NO_QUESTION.search(question):
+        return fact
+    value = " ".join(fact.value.variants())
+    words = re.findall(r"[A-Za-z][A-Za-z0-9+.-]{2,}", question)
+    named = [w for w in words if re.search(rf"(?<![A-Za-z]){re.escape(w)}(?![A-Za-z])", value, re.IGNORECASE)]
+    known = (" ".join(fact.label.variants()) + " " + product_names).lower()
+    named = [w for w in named if w.lower() not in known]
+    if not named:
+        return fact
+    # "codecs: SBC, AAC (no LDAC)" names LDAC to say no
+    negative = any(_negated(value, spot) for w in named for spot in _found(w.lower(), value))
+    opening = NO if negative else YES
+    statement = Text(zh=opening.get("zh") + fact.statement.get("zh"), en=opening.get("en") + fact.statement.get("en"))
+    return replace(fact, statement=statement, polarity=not negative)
+
+
+def evidencing(question: str, facts: tuple[Fact, ...], names: str) -> tuple[Fact, ...]:
+    """Of the facts chosen for a yes/no question, those that speak to what it asks: a yes or a no, or
+    all its words. ("Pulse" found the vendor "Pulse Audio"; only "codecs: ... (no LDAC)" answers.)"""
+    terms = asked_terms(question, names)
+    if not terms:
+        return facts if any(f.polarity is not None for f in facts) else ()
+
+    def speaks(fact: Fact) -> bool:
+        text = " ".join((*fact.label.variants(), *fact.value.variants()))
+        return fact.polarity is not None or all(_found(t, text) for t in terms)
+
+    return tuple(f for f in facts if speaks(f))
