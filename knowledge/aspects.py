@@ -162,6 +162,8 @@ def answers(aspect: Aspect, fact: Fact) -> bool:
             want = key[5:].split(":")
             if fact.kind == want[0] and (len(want) == 1 or fact.key == want[1]):
                 return True
+            if fact.kind == "policy" == want[0] and _names_policy(aspect, fact):
+                return True
         elif fact.kind == "spec" and key in fact.key:
             return True
     if all(k.startswith("kind:") for k in aspect.keys):
@@ -174,3 +176,9 @@ def answers(aspect: Aspect, fact: Fact) -> bool:
             compact(term) in label for term in aspect.terms if len(compact(term)) >= 2 and term not in aspect.weak
         )
     return False
+
+
+def _names_policy(aspect: Aspect, fact: Fact) -> bool:
+    """A seller's own policy name ("退换货", "exchanges") that holds one of the aspect's words."""
+    name = compact(" ".join((fact.key, *fact.label.variants())))
+    return any(compact(term) in name for term in aspect.terms if len(compact(term)) >= 2 and term not in aspect.weak)

@@ -77,6 +77,11 @@ def refers_back(question: str) -> bool:
     return bool(REFERENCE.search(question))
 
 
+CJK_ONLY = re.compile(r"[\u4e00-\u9fff]+")
+# a question about the two (or all) products of a kind: "both tents", "两款卫衣", "这两个"
+BOTH = re.compile(r"\b(both|the two|these two|those two|either)\b|两款|两个|两台|两件|这两|两者|俩", re.IGNORECASE)
+
+
 @dataclass(frozen=True)
 class Resolution:
     product_ids: tuple[str, ...]  # the products the question is about, in order of mention
@@ -130,6 +135,9 @@ class ProductResolver:
             return set()
         own = {compact(t) for t in product.category.variants()}
         own |= {compact(t) for c in product.category.variants() for t in category_terms(c)} - GENERIC_CATEGORY_WORDS
+        # the head noun of a Chinese category ("牙刷" of "电动牙刷"): its last two characters
+        own |= {c[-2:] for c in map(compact, product.category.variants()) if CJK_ONLY.fullmatch(c) and len(c) >= 3}
+        own -= GENERIC_CATEGORY_WORDS
         keys = set(own)
         for group in CATEGORY_GROUPS:
             words = {compact(w) for w in group}
@@ -138,11 +146,29 @@ class ProductResolver:
         return {k for k in keys if k}
 
     def resolve(self, question: str, on_stage: str | None = None) -> Resolution:
+        found = self._resolve(question, on_stage)
+        if len(found.product_ids) == 1 and BOTH.search(question):  # "两款连帽卫衣哪个便宜", "compare both tents"
+            peers = self._same_category(found.product_ids[0])
+            if 2 <= len(peers) <= 3:
+                return Resolution(peers, "name")
+        return found
+
+    def _same_category(self, product_id: str) -> tuple[str, ...]:
+        category = self.catalog.product(product_id).category
+        if category is None:
+            return (product_id,)
+        words = set(category.variants())  # a half-bilingual catalog: "帐篷 / Tents" and "Tents"
+        return tuple(p.id for p in self.catalog.products if p.category and words & set(p.category.variants()))
+
+    def _resolve(self, question: str, on_stage: str | None) -> Resolution:
         q = compact(question)
         named = self.mentioned(question)
         if named:
             return Resolution(tuple(named), "name")
         stage = on_stage if on_stage and self.catalog.has_product(on_stage) else None
+        kinds = self._categories_named(q)
+        if len(kinds) >= 2:  # "牙刷和冲牙器哪个续航更久": one product of each category named
+            return Resolution(kinds, "name")
         in_category = self._by_category(q)
         if in_category:
             if len(in_category) == 1:
@@ -203,6 +229,23 @@ class ProductResolver:
         scores.sort(reverse=True)
         top = scores[0][0]
         return tuple(pid for score, pid in scores if score >= top * 0.75)[:MAX_PARTIAL]
+
+    def _categories_named(self, q: str) -> tuple[str, ...]:
+        """Products each named alone by a category word of its own, apart from one another in the question,
+        in order of mention; empty unless every such word names exactly one product."""
+        spans: dict[tuple[int, int], set[str]] = {}
+        for pid, keys in self.category_keys.items():
+            for key in keys:
+                start = q.find(key) if len(key) >= 2 else -1
+                if start >= 0:
+                    spans.setdefault((start, start + len(key)), set()).add(pid)
+        # a word inside a longer one ("牙刷" in "电动牙刷") is that longer word
+        outer = [s for s in spans if not any(o != s and o[0] <= s[0] and s[1] <= o[1] for o in spans)]
+        owners = [spans[s] for s in sorted(outer)]
+        if len(owners) < 2 or any(len(o) != 1 for o in owners):
+            return ()
+        ids = tuple(dict.fromkeys(next(iter(o)) for o in owners))
+        return ids if len(ids) >= 2 else ()
 
     def _by_category(self, q: str) -> list[str]:
         best = 0

@@ -172,6 +172,36 @@ def test_yes_no_questions_answered_by_the_listings_own_words(
     assert wifi.plan.status == "unknown", wifi.text
 
 
+CHINESE_STORE = """
+store:
+  name: 小家电铺
+  currency: CNY
+  policies:
+    退换货: 签收后7天内可无理由退货，商品需完好。
+    发货: 下单后48小时内发货。
+products:
+  - {id: brush, name: 声波电动牙刷A1, category: 电动牙刷, price: 199, specs: {续航: 约45天}}
+  - {id: flosser, name: 便携冲牙器B2, category: 冲牙器, price: 259, specs: {续航: 约20天}}
+  - {id: mug-a, name: 保温杯C1, category: 保温杯, price: 89, specs: {容量: 350毫升}}
+  - {id: mug-b, name: 保温杯C2, category: 保温杯, price: 129, specs: {容量: 500毫升}}
+"""
+
+
+def test_policies_by_the_sellers_own_names_and_two_products_asked_together(
+    tmp_path: Path, embedder: UniversalSentenceEncoder
+) -> None:
+    engine = engine_for(write(tmp_path, "zh.yaml", CHINESE_STORE), embedder)
+    # a policy named in the seller's words (退换货), not the built-in "returns"
+    returns = engine.answer("不喜欢可以退货吗？几天内？")
+    assert returns.plan.status == "answered" and "7天" in returns.text, returns.text
+    # two categories named in one question ("牙刷" is the head of "电动牙刷"): both sides answered
+    both = engine.answer("牙刷和冲牙器哪个续航更久？")
+    assert set(both.plan.product_ids) == {"brush", "flosser"} and "45" in both.text and "20" in both.text, both.text
+    # "两款" of one kind: every product of that kind
+    mugs = engine.answer("两款保温杯的容量对比一下")
+    assert set(mugs.plan.product_ids) == {"mug-a", "mug-b"} and "350" in mugs.text and "500" in mugs.text, mugs.text
+
+
 ONE_PRODUCT_STORE = """{"store": {"name": "Sound Hut", "currency": "USD"},
   "products": [{"id": "pulse", "name": "Pulse ANC Earbuds", "price": 79.99,
                 "specs": {"codecs": "SBC, AAC", "battery_life": "8 hours"}}]}

@@ -287,7 +287,8 @@ class Planner:
         facts = [f for f in self.kb.policies() if answers(hit.aspect, f)]
         if not facts:
             return Plan(question, lang, "unknown", "not_in_catalog", aspect=hit.aspect.name)
-        return Plan(question, lang, "answered", "policy", facts=tuple(facts[:1]), aspect=hit.aspect.name)
+        best = self.kb.index.search(question, facts, k=1)[0].fact  # of "returns" and "exchanges", the closer
+        return Plan(question, lang, "answered", "policy", facts=(best,), aspect=hit.aspect.name)
 
     def _without_names(self, question: str) -> str:
         """The question with product names taken out, so "Pro 4G" does not read as a question about 4G."""
