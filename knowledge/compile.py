@@ -11,14 +11,15 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
-from knowledge.catalog import Catalog, Product, Text
+from knowledge.catalog import Catalog, Product, SpecValue, Text
 from knowledge.text import CJK
 from knowledge.vocabulary import spoken_key, translate
 
 
 def compile_catalog(catalog: Catalog, notes: list[str] | None = None) -> Catalog:
     notes = list(notes or [])
-    catalog = replace(catalog, products=tuple(_with_described_specs(p, notes) for p in catalog.products))
+    compiled = tuple(_with_units_from_keys(_with_described_specs(p, notes), notes) for p in catalog.products)
+    catalog = replace(catalog, products=compiled)
     keys = dict.fromkeys(
         [k for p in catalog.products for k in (*p.specs, *(k for v in p.variants for k in v.specs))]
         + [name for p in catalog.products for name in p.option_names()]
@@ -97,3 +98,38 @@ def described_spec(sentence: str) -> tuple[str, str] | None:
     if m is None or len(m.group(1).split()) > 3 or re.search(r"https?:|www\.", sentence):
         return None
     return m.group(1).strip(), m.group(2).strip()
+
+
+# a unit in a key's brackets ("Capacity (mAh)", "重量(克)") belongs to the value: "4000" alone says nothing
+UNIT_IN_KEY = re.compile(r"^(.*?\S)\s*[(（]\s*([A-Za-z%°µ/²³]{1,6}|[\u4e00-\u9fff]{1,2})\s*[)）]\s*$")
+
+
+def _with_units_from_keys(product: Product, notes: list[str]) -> Product:
+    moved: list[str] = []
+
+    def specs(own: dict[str, SpecValue]) -> dict[str, SpecValue]:
+        out: dict[str, SpecValue] = {}
+        for key, value in own.items():
+            m = UNIT_IN_KEY.match(key)
+            bare = m.group(1) if m else key
+            if m is None or isinstance(value, bool) or bare in own:
+                out[key] = value
+                continue
+            unit = m.group(2)
+            out[bare] = Text(
+                zh=_with_unit(value.zh, unit) if value.zh else None, en=_with_unit(value.en, unit) if value.en else None
+            )
+            moved.append(key)
+        return out
+
+    variants = tuple(replace(v, specs=specs(v.specs)) for v in product.variants)
+    changed = replace(product, specs=specs(product.specs), variants=variants)
+    if moved:
+        notes.append(f"units moved from keys to values: {product.id}: {', '.join(dict.fromkeys(moved))}")
+    return changed
+
+
+def _with_unit(value: str, unit: str) -> str:
+    if not re.search(r"\d\s*$", value):  # already has a unit or is not a number
+        return value
+    return f"{value}{unit}" if CJK.search(unit) or unit in ("%", "°") else f"{value} {unit}"

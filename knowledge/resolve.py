@@ -127,6 +127,12 @@ class ProductResolver:
         by_key: dict[str, set[str]] = {}
         for (key, _), ids in owners.items():
             by_key.setdefault(key, set()).update(ids)
+        # a word of one product's name that another's alias also holds ("magsafe" of the MagSafe case and
+        # of the "magsafe power bank") names neither alone
+        for p in catalog.products:
+            for word in {_key(w) for a in p.aliases for w in re.split(r"[\s\-_/]+", a)}:
+                if word in by_key:
+                    by_key[word].add(p.id)
         return {key: (next(iter(ids)), single) for (key, single), ids in owners.items() if len(by_key[key]) == 1}
 
     @staticmethod

@@ -180,6 +180,13 @@ def _product(pid: str, group: list[SheetRow], sheet: Sheet) -> dict[str, Any]:
     aliases = _cell(first, mapping, "aliases")
     if aliases:
         product["aliases"] = [a.strip() for a in re.split(r"[|;；]", aliases) if a.strip()]
+    # a platform's handle is the seller's own short name ("magsafe-power-bank-10k" for "PocketCell 10K
+    # Magnetic Power Bank"): said with spaces, another name viewers may use
+    if re.fullmatch(r"[a-z][a-z0-9]*(?:-[a-z0-9]+)+", pid):
+        spoken = pid.replace("-", " ")
+        name = product.get("name", "")
+        if compact(spoken) not in {compact(str(n)) for n in (name.values() if isinstance(name, dict) else [name])}:
+            product["aliases"] = [*product.get("aliases", []), spoken]
     specs = _specs(group, mapping)
     variants = [_variant(r, mapping, i) for i, r in enumerate(group)]
     variants = [v for v in variants if v.get("options") or v.get("sku")]

@@ -170,6 +170,9 @@ def test_yes_no_questions_answered_by_the_listings_own_words(
     # nothing is inferred from what a listing does not mention
     wifi = engine.answer("does the deckline 65 have wifi?")
     assert wifi.plan.status == "unknown", wifi.text
+    # a Chinese viewer hears the specs and the price, not the English body read out
+    overview = engine.answer("介绍一下Deckline 65")
+    assert "89" in overview.text and "Compact" not in overview.text, overview.text
 
 
 CHINESE_STORE = """
@@ -200,6 +203,16 @@ def test_policies_by_the_sellers_own_names_and_two_products_asked_together(
     # "两款" of one kind: every product of that kind
     mugs = engine.answer("两款保温杯的容量对比一下")
     assert set(mugs.plan.product_ids) == {"mug-a", "mug-b"} and "350" in mugs.text and "500" in mugs.text, mugs.text
+
+
+def test_a_unit_in_a_column_name_goes_with_the_value_and_a_handle_is_a_name(tmp_path: Path) -> None:
+    sheet = (
+        "Handle,Title,Variant Price,Capacity (mAh),重量(克)\n"
+        "magsafe-bank-10k,PocketCell 10K Magnetic Power Bank,49.99,10000,180\n"
+    )
+    product = load_catalog(write(tmp_path, "units.csv", sheet)).product("magsafe-bank-10k")
+    assert product.specs["Capacity"] == Text.same("10000 mAh") and product.specs["重量"] == Text.same("180克")
+    assert "magsafe bank 10k" in product.aliases
 
 
 ONE_PRODUCT_STORE = """{"store": {"name": "Sound Hut", "currency": "USD"},

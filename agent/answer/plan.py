@@ -17,11 +17,12 @@ from typing import Literal
 from agent.answer import operations as ops
 from agent.answer import queries
 from agent.answer.evidence import YES_NO_QUESTION, asked_terms, confirmed, evidencing, mentioned
+from agent.answer.language import foreign, in_language
 from agent.answer.screening import screen
 from knowledge.aspects import ASPECTS, AspectHit, answers, detect
 from knowledge.base import KnowledgeBase
 from knowledge.catalog import Product
-from knowledge.facts import Fact
+from knowledge.facts import Fact, speakable
 from knowledge.resolve import CATEGORY_GROUPS, Resolution
 from knowledge.text import compact, detect_language, normalize, tokens
 from knowledge.vocabulary import category_terms, measure_units
@@ -86,6 +87,9 @@ class Planner:
         }
 
     def plan(self, question: str, on_stage: str | None = None) -> Plan:
+        return in_language(self._plan(question, on_stage))
+
+    def _plan(self, question: str, on_stage: str | None = None) -> Plan:
         lang = detect_language(question)
         decline = screen(question)
         if decline:
@@ -248,9 +252,15 @@ class Planner:
 
     def _overview(self, question: str, lang: str, product: Product) -> Plan:
         facts = self.kb.facts_of(product.id)
-        chosen = [f for f in facts if f.kind == "description"][:1]
+        # the description's first sentence when it has several (an answer is 1-3 short sentences)
+        described = [f for f in facts if f.key == "detail0"] or [f for f in facts if f.kind == "description"]
+        chosen = [f for f in described if not foreign(f, lang)][:1]
         price = self._price(product)
-        specs = [f for f in facts if f.kind == "spec" and f.variant is None][: 2 if chosen else 3]
+        # the specs the answer's language can name first: "Vendor" is not said in a Chinese answer
+        specs = sorted(
+            (f for f in facts if f.kind == "spec" and f.variant is None), key=lambda f: not speakable(f.label, lang)
+        )
+        specs = specs[: 2 if chosen else 3]
         return Plan(question, lang, "answered", "overview", (product.id,), (*chosen, *specs, price), aspect="overview")
 
     def _recommend(
