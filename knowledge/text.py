@@ -89,6 +89,11 @@ def detect_language(text: str) -> str:
 
 
 @lru_cache(maxsize=65536)
+def stem(word: str) -> str:
+    """A word without its English inflection ("washing" -> "wash", "batteries" -> "battery")."""
+    return _stem(word)
+
+
 def _stem(word: str) -> str:
     for suffix, keep in (("ies", "y"), ("ing", ""), ("es", ""), ("s", ""), ("ed", "")):
         if len(word) > len(suffix) + 3 and word.endswith(suffix):

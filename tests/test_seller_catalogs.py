@@ -215,6 +215,34 @@ def test_a_unit_in_a_column_name_goes_with_the_value_and_a_handle_is_a_name(tmp_
     assert "magsafe bank 10k" in product.aliases
 
 
+RUNNING_STORE = """
+store: {name: Stride, currency: USD}
+products:
+  - id: trail
+    name: Ridgeline Trail Runner
+    category: Trail Shoes
+    price: 140
+    specs: {drop: 6 mm, stack height: 30 mm heel / 24 mm forefoot, upper: recycled mesh}
+    faq:
+      - {q: "Does it shrink?", a: "The mesh is pre-washed: no change after washing at 30°C."}
+      - {q: "Do you resole?", a: "Free resoling within the first year."}
+"""
+
+
+def test_a_spec_named_word_for_word_and_a_yes_no_in_the_sellers_faq(
+    tmp_path: Path, embedder: UniversalSentenceEncoder
+) -> None:
+    engine = engine_for(write(tmp_path, "stride.yaml", RUNNING_STORE), embedder)
+    drop = engine.answer("what's the heel to toe drop on the trail runner?")
+    assert drop.plan.status == "answered" and "6 mm" in drop.text, drop.text
+    # the FAQ's question and answer hold the asked words ("shrink", "wash" as "washing")
+    wash = engine.answer("will the ridgeline shrink in the wash?", on_stage="trail")
+    assert wash.plan.status == "answered" and "30°C" in wash.text, wash.text
+    # words the catalog never uses are chat around the question, not what it asks
+    resole = engine.answer("can u resole them for me? mine are kinda worn lol", on_stage="trail")
+    assert resole.plan.status == "answered" and "Free resoling" in resole.text, resole.text
+
+
 ONE_PRODUCT_STORE = """{"store": {"name": "Sound Hut", "currency": "USD"},
   "products": [{"id": "pulse", "name": "Pulse ANC Earbuds", "price": 79.99,
                 "specs": {"codecs": "SBC, AAC", "battery_life": "8 hours"}}]}

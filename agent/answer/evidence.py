@@ -10,11 +10,12 @@ fact's own yes or no when it has one. Nothing is inferred from what a text does 
 from __future__ import annotations
 
 import re
+from collections.abc import Set
 from dataclasses import replace
 
 from knowledge.catalog import Text
 from knowledge.facts import Fact
-from knowledge.text import EN_STOPWORDS
+from knowledge.text import EN_STOPWORDS, stem
 
 # a question that wants a yes or a no ("does it work with Alexa?", "能连小爱吗")
 YES_NO_QUESTION = re.compile(
@@ -37,25 +38,46 @@ YES = Text(zh="是的，", en="Yes. ")
 NO = Text(zh="不，", en="No. ")
 
 
-def asked_terms(question: str, names: str) -> list[str]:
+# a Latin-script word, a model code or a number with its decimals ("LDAC", "hot-swappable" as two, "5.3")
+WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9+]*(?:\.\d+)*")
+
+
+def latin_words(text: str) -> set[str]:
+    return {w.lower() for w in WORD.findall(text)}
+
+
+def asked_terms(question: str, names: str, known: Set[str] = frozenset()) -> list[str]:
     """The Latin-script words a yes/no question asks about: not the frame, not the product's names.
     ("LDAC", "hot", "swappable", "rgb"); model codes and numbers count, two-letter words only when
-    written in capitals ("is it IP68?")."""
+    written in capitals ("is it IP68?"). Given the catalog's `known` words, a plain word the catalog
+    never uses ("kinda", "lol", "shorter") is chat, not what is asked; a number or code always counts."""
     own = {w.lower() for w in re.findall(r"[A-Za-z0-9]+", names)}
     out = []
-    for word in re.findall(r"[A-Za-z0-9][A-Za-z0-9+]*", question):
+    for word in WORD.findall(question):
         low = word.lower()
         if low in EN_STOPWORDS or low in FRAME or any(low in w for w in own):  # "buds" of "Earbuds"
             continue
         if len(low) < 3 and not (word.isupper() or re.search(r"\d", low)):
             continue
+        # a capitalised word inside the question is a name ("my Tesla"): never chat
+        named = word[0].isupper() and not question.lstrip().startswith(word)
+        if known and low.isalpha() and not named and not _known(low, known):
+            continue
         out.append(low)
     return out
 
 
+def _known(word: str, known: Set[str]) -> bool:
+    if word in known or word.rstrip("s") in known or word + "s" in known or stem(word) in known:
+        return True
+    if len(word) < 7:
+        return False
+    return any(len(k) - len(word) in (-1, 0, 1) and k[0] == word[0] and _one_edit(word, k) for k in known)
+
+
 def _near(term: str, word: str) -> bool:
     """The same word, allowing a plural and, in a long word, one slip ("rechargable")."""
-    if word == term or word.rstrip("s") == term.rstrip("s"):
+    if word == term or word.rstrip("s") == term.rstrip("s") or stem(word) == stem(term):  # "washing", "wash"
         return True
     if len(term) < 7 or abs(len(term) - len(word)) > 1:
         return False
@@ -74,7 +96,7 @@ def _one_edit(a: str, b: str) -> bool:
 def _found(term: str, text: str) -> list[int]:
     """Where the term stands in the text (start offsets), as a word or a hyphen-joined part of one."""
     spots = []
-    for m in re.finditer(r"[A-Za-z0-9+]+", text):
+    for m in WORD.finditer(text):
         if _near(term, m.group().lower()):
             spots.append(m.start())
     return spots
@@ -85,11 +107,12 @@ def _negated(text: str, spot: int) -> bool:
     return bool(NEGATED.search(text[clause_start:spot]))
 
 
-def mentioned(question: str, facts: list[Fact], names: str) -> Fact | None:
-    """The fact that answers a yes/no question in its own words, opening with its yes or no."""
+def mentioned(question: str, facts: list[Fact], names: str, known: Set[str] = frozenset()) -> Fact | None:
+    """The fact that answers a yes/no question in its own words, opening with its yes or no; an FAQ
+    whose question and answer hold the words is the seller's own answer, as written."""
     if not YES_NO_QUESTION.search(question):
         return None
-    terms = asked_terms(question, names)
+    terms = asked_terms(question, names, known)
     if not terms:
         return None
     best: tuple[int, Fact] | None = None
@@ -98,24 +121,22 @@ def mentioned(question: str, facts: list[Fact], names: str) -> Fact | None:
             continue
         # a spec's label says what it is about ("rechargeable: no"); other facts answer by their text
         about = " ".join(fact.label.variants()) if fact.kind in ("spec", "faq") else ""
-        said = " ".join(fact.value.variants()) if fact.kind != "faq" else ""
+        said = " ".join(fact.value.variants())
         spots = {t: (_found(t, about), _found(t, said)) for t in terms}
         if not all(a or s for a, s in spots.values()):
             continue
-        if fact.polarity is not None:
-            polarity = fact.polarity
-        elif fact.kind == "faq":
-            continue  # an FAQ that neither says yes nor no is found by its question elsewhere
-        else:
-            polarity = not any(_negated(said, spot) for _, s in spots.values() for spot in s)
         rank = (0 if fact.kind == "spec" else 1 if fact.kind == "faq" else 2) * 2 + (fact.polarity is None)
+        if fact.kind == "faq" or fact.polarity is not None:
+            if best is None or rank < best[0]:
+                best = (rank, fact)
+            continue
+        polarity = not any(_negated(said, spot) for _, s in spots.values() for spot in s)
         if best is None or rank < best[0]:
             opening = YES if polarity else NO
             statement = Text(
                 zh=opening.get("zh") + fact.statement.get("zh"), en=opening.get("en") + fact.statement.get("en")
             )
-            chosen = fact if fact.polarity is not None else replace(fact, statement=statement, polarity=polarity)
-            best = (rank, chosen)
+            best = (rank, replace(fact, statement=statement, polarity=polarity))
     return best[1] if best else None
 
 
@@ -141,10 +162,10 @@ def confirmed(question: str, fact: Fact, product_names: str = "") -> Fact:
     return replace(fact, statement=statement, polarity=not negative)
 
 
-def evidencing(question: str, facts: tuple[Fact, ...], names: str) -> tuple[Fact, ...]:
+def evidencing(question: str, facts: tuple[Fact, ...], names: str, known: Set[str] = frozenset()) -> tuple[Fact, ...]:
     """Of the facts chosen for a yes/no question, those that speak to what it asks: a yes or a no, or
     all its words. ("Pulse" found the vendor "Pulse Audio"; only "codecs: ... (no LDAC)" answers.)"""
-    terms = asked_terms(question, names)
+    terms = asked_terms(question, names, known)
     if not terms:
         return facts if any(f.polarity is not None for f in facts) else ()
 

@@ -16,7 +16,7 @@ from typing import Literal
 
 from agent.answer import operations as ops
 from agent.answer import queries
-from agent.answer.evidence import YES_NO_QUESTION, asked_terms, confirmed, evidencing, mentioned
+from agent.answer.evidence import YES_NO_QUESTION, asked_terms, confirmed, evidencing, latin_words, mentioned
 from agent.answer.language import foreign, in_language
 from agent.answer.screening import screen
 from knowledge.aspects import ASPECTS, AspectHit, answers, detect
@@ -24,7 +24,7 @@ from knowledge.base import KnowledgeBase
 from knowledge.catalog import Product
 from knowledge.facts import Fact, speakable
 from knowledge.resolve import CATEGORY_GROUPS, Resolution
-from knowledge.text import compact, detect_language, normalize, tokens
+from knowledge.text import CJK, compact, detect_language, normalize, tokens
 from knowledge.vocabulary import category_terms, measure_units
 
 Status = Literal["answered", "unknown", "declined"]
@@ -79,6 +79,10 @@ class Planner:
         self._aspect_words = {compact(t) for a in ASPECTS for t in a.terms}
         # words of the catalog's own names ("Smart" in "Smart Plug P1") are never an unknown model
         self._name_words = {w.lower() for n in names for w in re.findall(r"[A-Za-z0-9]+", n)}
+        # every Latin-script word the catalog uses: a yes/no question's other words are chat
+        self._latin_words = {
+            w for f in knowledge.index.facts for t in (*f.label.variants(), *f.value.variants()) for w in latin_words(t)
+        }
         self._shop_words = {
             t
             for p in knowledge.catalog.products
@@ -139,21 +143,44 @@ class Planner:
                 facts = tuple(f for f in found if f is not None)
                 reason = "compare" if len(facts) > 1 else "spec"
                 plan = Plan(question, lang, "answered", reason, products, facts, aspect="meaning")
+        if plan.status == "unknown":  # "what's the heel to toe drop?" of a shoe with a spec called "drop"
+            named = [self._named_spec(question, pid, hits) for pid in products]
+            if named and all(named):
+                facts = tuple(f for f in named if f is not None)
+                reason = "compare" if len(facts) > 1 else "spec"
+                plan = Plan(question, lang, "answered", reason, products, facts, aspect="label")
         return self._with_evidence(question, lang, products, plan)
+
+    def _named_spec(self, question: str, pid: str, hits: list[AspectHit]) -> Fact | None:
+        """The product's spec whose own label the question says, word for word (the longest such), unless
+        the label is only part of a longer thing asked ("storage" of "cloud storage plan")."""
+        q, words = compact(question), latin_words(question)
+        asked = [compact(h.term) for h in hits]
+        said = [
+            (len(compact(label)), f)
+            for f in self._candidate_facts(question, pid)
+            if f.kind == "spec"
+            for label in f.label.variants()
+            if (CJK.search(label) and len(compact(label)) >= 2 and compact(label) in q)
+            or (not CJK.search(label) and len(label) >= 3 and latin_words(label) and latin_words(label) <= words)
+        ]
+        said = [(n, f) for n, f in said if not any(compact(f.label.get("en")) in a for a in asked)]
+        said = [(n, f) for n, f in said if not any(compact(f.label.get("zh")) in a for a in asked)]
+        return max(said, key=lambda x: x[0])[1] if said else None
 
     def _with_evidence(self, question: str, lang: str, products: tuple[str, ...], plan: Plan) -> Plan:
         """A yes/no question about one product whose plan does not speak to what was asked (an
         unknown, or facts without the asked words) is answered by the fact that says them, if one does."""
         if len(products) != 1 or plan.status == "declined" or not YES_NO_QUESTION.search(question):
             return plan
-        names = self._product_names(products[0])
+        names, known = self._product_names(products[0]), self._latin_words
         if plan.status == "answered" and plan.facts:
-            speaking = evidencing(question, plan.facts, names)
+            speaking = evidencing(question, plan.facts, names, known)
             if speaking:
                 return replace(plan, facts=speaking)
-            if not asked_terms(question, names):
+            if not asked_terms(question, names, known):
                 return plan
-        fact = mentioned(question, self._candidate_facts(question, products[0]), names)
+        fact = mentioned(question, self._candidate_facts(question, products[0]), names, known)
         if fact is None:
             return plan
         return Plan(question, lang, "answered", "spec", products, (fact,), aspect="mention")
