@@ -139,7 +139,9 @@ def _contains(question: str, term: str) -> bool:
         return term.replace(" ", "") in question.replace(" ", "")
     # short words must stand alone ("car" is not "card"); longer ones may be stems ("charg")
     end = r"(?![a-z])" if len(term) <= 3 else ""
-    return re.search(rf"(?<![a-z0-9]){re.escape(term)}{end}", question) is not None
+    # "it" before a particle stands for whatever is moved: "send it back" is "send something back"
+    pattern = re.sub(r"\\ it\\ (?=(?:back|up|out|off|away|in|on)\b)", r"\\ [a-z]+\\ ", re.escape(term))
+    return re.search(rf"(?<![a-z0-9]){pattern}{end}", question) is not None
 
 
 def detect(question: str) -> list[AspectHit]:

@@ -129,6 +129,9 @@ def test_english_keys_with_yes_and_none_values(tmp_path: Path, embedder: Univers
     assert alexa.text.startswith("Yes") and "Mi Home, Alexa" in alexa.text
     homekit = engine.answer("Does the S7 work with HomeKit?")
     assert not homekit.text.startswith("Yes")  # a list that lacks it says what it has, never an invented yes
+    # "send it back" in the viewer's own words is still the returns policy
+    back = engine.answer("how long do i have to send something back?")
+    assert back.plan.reason == "policy" and "30-day" in back.text, back.text
 
 
 def test_a_yes_needs_the_asked_thing_in_the_value_not_the_products_own_name() -> None:
