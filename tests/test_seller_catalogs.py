@@ -147,6 +147,11 @@ def test_a_yes_needs_the_asked_thing_in_the_value_not_the_products_own_name() ->
     assert vendor.polarity is None and not vendor.statement.get("en").startswith("Yes")
     codecs = confirmed("do the pulse buds support AAC?", spec("codecs", "SBC, AAC"), names)
     assert codecs.polarity is True and codecs.statement.get("en").startswith("Yes. ")
+    ldac = confirmed("do the pulse buds support LDAC?", spec("codecs", "SBC, AAC (no LDAC)"), names)
+    assert ldac.polarity is False and ldac.statement.get("en").startswith("No. ")
+    # asked in Chinese: the words of the aspect asked about, in the catalog's language
+    fee = confirmed("这个耳机要交月费吗", spec("app", "free app, no monthly fee"), names, ("monthly fee", "月费"))
+    assert fee.polarity is False and fee.statement.get("en").startswith("No. ")
 
 
 LISTING_BODIES = """Handle,Title,Body (HTML),Vendor,Type,Variant Price

@@ -10,7 +10,7 @@ fact's own yes or no when it has one. Nothing is inferred from what a text does 
 from __future__ import annotations
 
 import re
-from collections.abc import Set
+from collections.abc import Sequence, Set
 from dataclasses import replace
 
 from knowledge.catalog import Text
@@ -140,9 +140,12 @@ def mentioned(question: str, facts: list[Fact], names: str, known: Set[str] = fr
     return best[1] if best else None
 
 
-def confirmed(question: str, fact: Fact, product_names: str = "") -> Fact:
+def confirmed(question: str, fact: Fact, product_names: str = "", aspect_terms: Sequence[str] = ()) -> Fact:
     """A yes/no question answered by a value that names what was asked ("works with: Mi Home, Alexa" for
-    "does it work with Alexa?") opens with the yes; a no is never inferred from what a list lacks.
+    "does it work with Alexa?") opens with the yes, or with a no when the value negates it ("codecs:
+    SBC, AAC (no LDAC)"); a no is never inferred from what a list lacks. What was asked is the
+    question's own words, or in another language the words of the aspect it asked about ("要交月费吗"
+    against "no monthly fee").
 
     Words that only name the product ("do the Pulse buds support LDAC?" against "vendor: Pulse Audio")
     or what the fact is about are no evidence."""
@@ -153,10 +156,16 @@ def confirmed(question: str, fact: Fact, product_names: str = "") -> Fact:
     named = [w for w in words if re.search(rf"(?<![A-Za-z]){re.escape(w)}(?![A-Za-z])", value, re.IGNORECASE)]
     known = (" ".join(fact.label.variants()) + " " + product_names).lower()
     named = [w for w in named if w.lower() not in known]
-    if not named:
-        return fact
-    # "codecs: SBC, AAC (no LDAC)" names LDAC to say no
-    negative = any(_negated(value, spot) for w in named for spot in _found(w.lower(), value))
+    spots = [spot for w in named for spot in _found(w.lower(), value)]
+    if not named:  # the aspect's words in the value, in either language
+        for term in aspect_terms:
+            if len(term) < 3 or term.lower() in known:
+                continue
+            for m in re.finditer(rf"(?<![A-Za-z]){re.escape(term)}(?![A-Za-z])", value, re.IGNORECASE):
+                spots.append(m.start())
+        if not spots:
+            return fact
+    negative = any(_negated(value, spot) for spot in spots)
     opening = NO if negative else YES
     statement = Text(zh=opening.get("zh") + fact.statement.get("zh"), en=opening.get("en") + fact.statement.get("en"))
     return replace(fact, statement=statement, polarity=not negative)

@@ -383,8 +383,10 @@ class Planner:
             chosen += found[:per_product]
         primary = primary or (hits[0] if hits else None)
         aspect = primary.aspect.name if primary else None
+        terms = tuple(t for h in hits for t in h.aspect.terms if t not in h.aspect.weak)
         chosen = [
-            confirmed(question, f, self._product_names(f.product_id)) for f in self._price_ranges(question, chosen)
+            confirmed(question, f, self._product_names(f.product_id), terms)
+            for f in self._price_ranges(question, chosen)
         ]
         if not chosen:
             return Plan(question, lang, "unknown", "not_in_catalog", products, aspect=aspect)
