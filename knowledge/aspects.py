@@ -21,7 +21,7 @@ from knowledge.text import compact, normalize
 _TABLE = """
 overview | kind:description | tell me about, introduce, what is it, what is this, features, what can it do, selling point | 介绍, 是什么, 特点, 卖点, 有什么功能, 讲讲, 说说这款
 price | kind:price | price, cost, ~how much, expensive, cheap, yuan, rmb, pay for it, going for, sell for, sells for, what does it cost | 价格, ~多少钱, 价钱, 售价, 贵, 便宜, 几块, 多钱, 啥价, 卖多少, 什么价, 价位
-discount | kind:price | discount, on sale, original price, regular price, deal, save | 优惠, 折扣, 打折, 原价, 降了多少, 便宜了多少
+discount | kind:price | discount, on sale, original price, regular price, deal, save, coupon, voucher, promo code, flash sale | 优惠, 折扣, 打折, 原价, 降了多少, 便宜了多少, 优惠券, 券, 秒杀, 满减
 !variants | kind:variants | color, colour, version, edition, variant, options, which models, sizes | 颜色, 配色, 版本, 款式, 几种, 哪几种, 尺寸可选, 几个版本
 battery | battery, standby, endurance, playtime, runtime | battery, last, standby, runtime, run time, playtime, play time, per charge, single charge, one charge, between charges, hours of use, clean for | 续航, 电池, 电量, 用多久, 待机, 能用几, 充一次, 用几天, 用几个小时, 能听多久, 听多久, 单次, 充满电, 能扫多久, 扫多久
 capacity | capacity | capacity, mah, milliamp, how big is the battery | 容量, 毫安

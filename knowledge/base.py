@@ -13,6 +13,7 @@ from pathlib import Path
 from knowledge.catalog import Catalog
 from knowledge.embedding import Embedder
 from knowledge.facts import Fact
+from knowledge.live import LiveFacts
 from knowledge.loader import load_catalog
 from knowledge.resolve import ProductResolver
 from knowledge.retrieval import FactIndex
@@ -20,10 +21,11 @@ from knowledge.sources import CatalogError, Problem
 
 
 class KnowledgeBase:
-    def __init__(self, catalog: Catalog, embedder: Embedder | None = None):
+    def __init__(self, catalog: Catalog, embedder: Embedder | None = None, live: LiveFacts | None = None):
         self.catalog = catalog
         self.resolver = ProductResolver(catalog)
         self.index = FactIndex(catalog, embedder)
+        self.live = live  # the operator's live facts (offers, stock counts), kept across catalog reloads
 
     def facts_of(self, product_id: str) -> list[Fact]:
         return self.index.by_product.get(product_id, [])
@@ -35,18 +37,24 @@ class KnowledgeBase:
 class LiveCatalog:
     """The current knowledge base of a running agent, swapped atomically on a good reload."""
 
-    def __init__(self, path: Path | str, embedder_factory: Callable[[], Embedder | None] = lambda: None):
+    def __init__(
+        self,
+        path: Path | str,
+        embedder_factory: Callable[[], Embedder | None] = lambda: None,
+        live: LiveFacts | None = None,
+    ):
         self.path = Path(path)
         self._embedder = embedder_factory()
+        self.live = live
         self._lock = threading.Lock()
-        self.current = KnowledgeBase(load_catalog(self.path), self._embedder)  # a broken first load is fatal
+        self.current = KnowledgeBase(load_catalog(self.path), self._embedder, live)  # a broken first load is fatal
         self.last_problems: list[Problem] = []
 
     def reload(self, path: Path | str | None = None) -> list[Problem]:
         """Load the file again (or another one); on any problem keep serving the previous catalog."""
         target = Path(path) if path else self.path
         try:
-            base = KnowledgeBase(load_catalog(target), self._embedder)
+            base = KnowledgeBase(load_catalog(target), self._embedder, self.live)
         except CatalogError as e:
             self.last_problems = e.problems
             return e.problems

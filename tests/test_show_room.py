@@ -21,8 +21,10 @@ ADMIN = "show-test-admin"
 
 
 @pytest.fixture(scope="module")
-def server() -> Iterator[str]:
-    with running_server("--composer", "catalog", "--show", "auto", env={"LIVEHOST_ADMIN_TOKEN": ADMIN}) as (url, _):
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    live = tmp_path_factory.mktemp("live") / "live.json"  # not the user's own live facts
+    args = ("--composer", "catalog", "--show", "auto", "--live-facts", str(live))
+    with running_server(*args, env={"LIVEHOST_ADMIN_TOKEN": ADMIN}) as (url, _):
         deadline = time.monotonic() + 120
         while "agent" not in json.loads(urllib.request.urlopen(url + "/healthz").read())["rooms"].get("live", []):
             assert time.monotonic() < deadline, "the agent never joined the room"
@@ -105,3 +107,28 @@ def test_the_viewer_page_shows_the_card_of_the_product_the_show_presents(server:
     assert card["name"]["zh"] in text and card["price"]["zh"] in text, text  # ...drawn in Chinese
     assert all(f"{s['label']}{s['value']}" in text.replace("\n", "") for s in card["specs"]["zh"]), text
     assert "undefined" not in text and "null" not in text, text
+
+
+def test_the_host_sets_a_live_offer_on_the_host_page_and_removes_it(server: str, tmp_path: Path) -> None:
+    from evals.room import chromium
+
+    url = httpx.post(
+        f"{server}/api/rooms/live/tokens", json={"role": "host"}, headers={"Authorization": f"Bearer {ADMIN}"}
+    ).json()["url"]
+    with chromium() as browser:
+        page = browser.new_page(viewport={"width": 1400, "height": 900})
+        page.goto(f"{server}{url}")
+        page.wait_for_function("window.hostState && window.hostState.ready", timeout=120_000)
+        page.select_option("#live-product", "band-x2")
+        page.fill("#live-zh", "直播间下单立减30元")
+        page.fill("#live-minutes", "30")
+        page.click("#live-add")
+        page.wait_for_function("window.hostState.liveFacts && window.hostState.liveFacts.length === 1", timeout=30_000)
+        row = page.inner_text("#live-facts")
+        page.screenshot(path=str(tmp_path / "host-live-facts.png"))
+        asked = httpx.post(f"{server}/api/ask", json={"question": "有优惠吗?", "product": "band-x2"}, timeout=60).json()
+        page.click("#live-facts button")
+        page.wait_for_function("window.hostState.liveFacts.length === 0", timeout=30_000)
+    assert "band-x2" in row and "直播间下单立减30元" in row, row
+    assert "立减30元" in asked["answer"], asked
+    assert httpx.get(f"{server}/api/products/band-x2").json()["offers"] == []

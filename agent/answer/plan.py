@@ -32,6 +32,8 @@ Status = Literal["answered", "unknown", "declined"]
 MAX_PRODUCTS = 3  # an ambiguous category with more products than this gets a clarifying question
 # an answer is 1-3 short sentences: one per fact; in a comparison one per product and aspect
 MAX_FACTS = 3
+# questions about a price cut or a promotion, which the operator's live offers answer first
+OFFER_ASPECTS = frozenset({"discount", "promotion"})
 # without an aspect word, a fact must be this similar to the question to answer it
 MIN_SEMANTIC = 0.45
 MIN_LEXICAL_WITH_SEMANTIC = (0.6, 0.3)
@@ -106,6 +108,9 @@ class Planner:
             # a one-product shop: "does it support AAC?" is about that product, as if it were on stage
             resolution = Resolution((only[0].id,), "stage")
         query = queries.read_query(question) or queries.asks_own_option(question, self._single(resolution))
+        live = self._live(question, lang, resolution, hits, query)
+        if live is not None:
+            return live
         if query is not None:
             queried = self._query(question, lang, query, resolution, hits)
             if queried is not None:
@@ -167,6 +172,31 @@ class Planner:
         said = [(n, f) for n, f in said if not any(compact(f.label.get("en")) in a for a in asked)]
         said = [(n, f) for n, f in said if not any(compact(f.label.get("zh")) in a for a in asked)]
         return max(said, key=lambda x: x[0])[1] if said else None
+
+    def _live(
+        self, question: str, lang: str, resolution: Resolution, hits: list[AspectHit], query: queries.Query | None
+    ) -> Plan | None:
+        """An offer or a stock count the operator has stated for now answers before the catalog does:
+        "有优惠吗?" gets the live offer, "how many are left?" the live count."""
+        live = self.kb.live
+        asks_stock = query is not None and query.operation == "stock"
+        asks_offer = any(h.aspect.name in OFFER_ASPECTS for h in hits)
+        if live is None or not (asks_stock or asks_offer):
+            return None
+        kinds = ("stock",) if asks_stock else ("offer", "countdown")
+        ids = resolution.product_ids
+        if ids:
+            found = [f for pid in ids for f in live.active(pid, shop_wide=asks_offer) if f.kind in kinds]
+        else:  # the whole shop: its own offers, then each product's
+            found = [f for f in live.active(None) if f.kind in kinds]
+            found += [f for f in live.all() if f.product_id and f.kind in kinds and live.is_active(f.id)]
+        if not found:
+            return None
+        facts = [f.as_fact() for f in dict.fromkeys(found)][:MAX_FACTS]
+        if asks_offer and len(ids) == 1:
+            facts.append(self._price(self.kb.catalog.product(ids[0])))
+        pids = ids or tuple(dict.fromkeys(f.product_id for f in found if f.product_id))
+        return Plan(question, lang, "answered", "live", pids, tuple(facts), aspect="live")
 
     def _with_evidence(self, question: str, lang: str, products: tuple[str, ...], plan: Plan) -> Plan:
         """A yes/no question about one product whose plan does not speak to what was asked (an

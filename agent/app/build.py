@@ -172,6 +172,7 @@ def build_host(args: argparse.Namespace) -> Any:
         threads=args.threads,
         llm_url=getattr(args, "llm_url", None),
         llm_model=getattr(args, "llm_model", "default"),
+        live_facts=getattr(args, "live_facts", None),
     )
     return host(options, getattr(args, "llm", None))
 

@@ -25,6 +25,7 @@ from agent.app.build import (
     voice_arguments,
 )
 from agent.show.commands import add_show_parsers, show_argument, show_for
+from knowledge.live import live_facts_file
 from knowledge.loader import SAMPLE_CATALOG, load_catalog
 from knowledge.sources import CatalogError
 
@@ -124,6 +125,11 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--log-format", choices=("text", "json"), default="text",
         help="json: one JSON object per line on stderr, one per turn with its id, question, answer and timings",
+    )  # fmt: skip
+    serve.add_argument(
+        "--live-facts", type=Path, metavar="FILE",
+        help="where the operator's live facts (offers, stock counts, flash sales) are kept across restarts "
+        "(default: a file per catalog in the cache, ~/.cache/livehost/live/)",
     )  # fmt: skip
     show_argument(serve)
     serve.set_defaults(run=cmd_serve)
@@ -294,6 +300,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if args.open_pcm and args.host not in ("127.0.0.1", "localhost", "::1"):
         raise UserError("--open-pcm leaves /ws/pcm without a token: only on a loopback --host (127.0.0.1)")
     _configure_logging(args.log_format)
+    if args.live_facts is None:
+        args.live_facts = live_facts_file(args.catalog)
     host = build_host(args)
     voice = None if args.no_voice else build_voice(args, host)
     token = os.environ.get("LIVEHOST_ADMIN_TOKEN")

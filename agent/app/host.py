@@ -17,6 +17,7 @@ from agent.engines import ChatStream, Composer
 from agent.tts.memory import trim_soon
 from knowledge.base import LiveCatalog
 from knowledge.embedding import Embedder
+from knowledge.live import LiveFacts
 from knowledge.loader import SAMPLE_CATALOG
 from knowledge.sources import Problem
 
@@ -35,6 +36,7 @@ class HostOptions:
     embeddings: bool = True
     llm_url: str | None = None  # an OpenAI-compatible endpoint instead of the local model
     llm_model: str = "default"  # the model name that endpoint expects
+    live_facts: Path | None = None  # where the operator's live facts are kept across restarts (None: memory)
 
 
 class Host:
@@ -47,7 +49,10 @@ class Host:
         """`chat` builds the language model, called only when the composer may use one; `embedder`
         the sentence embedder retrieval matches questions with (None: by words only)."""
         self.options = options
-        self.catalog = LiveCatalog(options.catalog, embedder if embedder and options.embeddings else lambda: None)
+        self.live = LiveFacts(options.live_facts)
+        self.catalog = LiveCatalog(
+            options.catalog, embedder if embedder and options.embeddings else lambda: None, self.live
+        )
         self.model_name: str | None = None
         self.composer_note = "catalog sentences (chosen)"
         composer: Composer = CatalogComposer()

@@ -26,6 +26,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from agent.app.build import answerer
 from agent.app.host import Host
+from agent.app.live_routes import add_live_routes
 from agent.app.metrics import Metrics, resident_bytes
 from agent.app.voice import VoiceModels
 from agent.room.routes import RoomOptions, add_room
@@ -202,6 +203,8 @@ def create_app(
         app, room or RoomOptions(), token, stages_for, lambda p: host.catalog.current.catalog.has_product(p)
     )
 
+    add_live_routes(app, host.live, site.is_host, lambda p: host.catalog.current.catalog.has_product(p))
+
     def bearer(authorization: str | None) -> str | None:
         return (authorization or "").removeprefix("Bearer ").strip() or None
 
@@ -293,7 +296,10 @@ def create_app(
         catalog = host.catalog.current.catalog
         if not catalog.has_product(product_id):
             raise HTTPException(404, f"product '{product_id[:80]}' is not in the catalog")
-        return product_card(catalog, catalog.product(product_id))
+        card = product_card(catalog, catalog.product(product_id))
+        # the operator's offers for it right now, in their own words
+        card["offers"] = [{"zh": f.text.zh, "en": f.text.en} for f in host.live.active(product_id) if f.kind != "stock"]
+        return card
 
     @app.post("/api/ask")
     async def ask(body: AskRequest) -> dict[str, Any]:

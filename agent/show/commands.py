@@ -46,7 +46,7 @@ def show_for(value: str | None, host: Any) -> Show | None:
         rundown = plan_rundown(catalog) if value == "auto" else load_rundown(Path(value), catalog)
     except ShowError as e:
         raise UserError(f"the show cannot run: {e}") from None
-    return Show(rundown, lambda: host.catalog.current.catalog)
+    return Show(rundown, lambda: host.catalog.current.catalog, live=host.live)
 
 
 def cmd_show_plan(args: argparse.Namespace) -> int:

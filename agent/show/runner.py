@@ -23,6 +23,7 @@ from agent.session.playout import Heard, Playout, Segment
 from agent.show.rundown import Rundown, bridge, segment_lines
 from agent.workers import in_thread
 from knowledge.catalog import Catalog
+from knowledge.live import LiveFact, LiveFacts
 
 log = logging.getLogger("livehost.show")
 QUIET_S = 1.0  # the room must have been quiet this long before the show goes on after questions
@@ -38,9 +39,12 @@ class Position:
 
 
 class Show:
-    def __init__(self, rundown: Rundown, catalog_of: Callable[[], Catalog], rate: int = 48000):
+    def __init__(
+        self, rundown: Rundown, catalog_of: Callable[[], Catalog], rate: int = 48000, live: LiveFacts | None = None
+    ):
         self.rundown = rundown
         self.catalog_of = catalog_of  # the current catalog (it may be reloaded while the show runs)
+        self.live = live  # the operator's live facts: woven into the segments while they hold
         self.playout = Playout(rate, on_segment=self._on_segment, on_heard=self._on_heard)
         self.position = Position()
         self.on_air = False  # the floor may play the show's audio now
@@ -83,11 +87,24 @@ class Show:
                 continue
             product = catalog.product(segment.product_id)
             lines = list(segment.lines) or segment_lines(catalog, product, segment.language, self.position.loop)
+            sources: list[str | None] = [None] * len(lines)  # the live fact a line says, if any
+            for fact in self.live.active(product.id) if self.live else []:  # after the hook, while they hold
+                if fact.kind != "countdown":
+                    lines.insert(1, fact.text.get(segment.language))
+                    sources.insert(1, fact.id)
             on_product(product.id)
             while self.position.line < len(lines) and not self._moved:
                 await self._until_quiet(room_busy)
                 if self._moved:
                     break
+                if not self.playout.active:
+                    for fact in self.live.opened() if self.live else []:  # a flash sale opens: said at once
+                        lines.insert(self.position.line, opened(fact, segment.language))
+                        sources.insert(self.position.line, fact.id)
+                    said_by = sources[self.position.line]
+                    if said_by is not None and self.live is not None and not self.live.is_active(said_by):
+                        del lines[self.position.line], sources[self.position.line]  # ended: never said after
+                        continue
                 try:
                     if not self.playout.active:
                         await self._queue(speaker, lines[self.position.line], segment.language, LINE)
@@ -162,3 +179,9 @@ class Show:
     def _on_heard(self, heard: Heard) -> None:
         if heard.complete and heard.answer_id == LINE:
             self._line_done = True
+
+
+def opened(fact: LiveFact, language: str) -> str:
+    """A flash sale's opening, counted down: "3, 2, 1, the link is up! ..." in the operator's words."""
+    lead = "3、2、1，上链接！" if language == "zh" else "3, 2, 1, the link is up! "
+    return lead + fact.text.get(language)
