@@ -223,3 +223,29 @@ def test_a_line_the_voice_cannot_say_is_skipped_and_the_show_goes_on(catalog: Ca
     asyncio.run(run())
     lines = segment_lines(catalog, catalog.products[0], "en")
     assert said == [lines[0], lines[2]]  # the second line was lost, not the show
+
+
+def test_new_viewers_are_welcomed_together_now_and_then_not_on_every_join(catalog: Catalog) -> None:
+    show = Show(plan_rundown(catalog, ("en",)), lambda: catalog, rate=RATE)
+    floor = Floor(show)
+    said: list[str] = []
+
+    def arrive() -> None:
+        for name in ("Dana", "Eve", "Dana"):
+            show.greet(name)
+
+    async def run() -> None:
+        task = asyncio.ensure_future(show.run(Beeps(), floor.room_busy, on_line=lambda t, _: said.append(t)))
+        await _said_until(show, floor, said, 2, arrive)  # two join while the first line plays
+        show.greet("Finn")  # and one more, soon after the welcome: waits for the next one
+        await _said_until(show, floor, said, 4)
+        task.cancel()
+
+    asyncio.run(run())
+    lines = segment_lines(catalog, catalog.products[0], "en")
+    assert said == [lines[0], "Welcome, Dana and Eve!", lines[1], lines[2]], said
+    show._greeted_at -= show.greet_every_s  # the next welcome is due: the one who waited, in Chinese
+    assert show._welcome("zh") == "欢迎Finn来到直播间！"
+    quiet = Show(plan_rundown(catalog, ("en",)), lambda: catalog, rate=RATE, greet_every_s=0)
+    quiet.greet("Dana")
+    assert quiet._welcome("en") is None  # a seller who wants no welcomes

@@ -23,7 +23,7 @@ ADMIN = "show-test-admin"
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     live = tmp_path_factory.mktemp("live") / "live.json"  # not the user's own live facts
-    args = ("--composer", "catalog", "--show", "auto", "--live-facts", str(live))
+    args = ("--composer", "catalog", "--show", "auto", "--live-facts", str(live), "--greet-every", "1")
     with running_server(*args, env={"LIVEHOST_ADMIN_TOKEN": ADMIN}) as (url, _):
         deadline = time.monotonic() + 120
         while "agent" not in json.loads(urllib.request.urlopen(url + "/healthz").read())["rooms"].get("live", []):
@@ -35,11 +35,15 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 def test_the_agent_hosts_a_show_stops_for_a_question_about_the_product_on_stage_and_goes_back(server: str) -> None:
     from aiortc import RTCPeerConnection
 
-    token = httpx.post(
-        f"{server}/api/rooms/live/tokens",
-        json={"role": "viewer", "name": "Dana"},
-        headers={"Authorization": f"Bearer {ADMIN}"},
-    ).json()["token"]
+    def mint(role: str, name: str) -> str:
+        reply = httpx.post(
+            f"{server}/api/rooms/live/tokens",
+            json={"role": role, "name": name},
+            headers={"Authorization": f"Bearer {ADMIN}"},
+        )
+        return str(reply.json()["token"])
+
+    token = mint("viewer", "Dana")
 
     async def run() -> tuple[list[dict], list[dict], dict]:
         client = RoomClient(server, "live", token)
@@ -67,6 +71,10 @@ def test_the_agent_hosts_a_show_stops_for_a_question_about_the_product_on_stage_
 
         shown = lambda: [c for c in captions if c.get("show")]  # noqa: E731
         await until(lambda: len(shown()) >= 2 and state.get("on_stage"), 120)  # the show is on
+        finn = RoomClient(server, "live", mint("viewer", "Finn"))  # someone new comes in: welcomed by name
+        await finn.connect()
+        await until(lambda: any("Finn" in c.get("text", "") for c in shown()), 60)
+        await finn.close()
         on_stage = state["on_stage"]
         asked_after = len(captions)
         await client.send({"type": "chat", "text": "How much is it?"})

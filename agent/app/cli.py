@@ -312,7 +312,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         ice,
         os.environ.get("LIVEHOST_SECRET"),
         f"http://{local}:{args.port}",
-        show=show_for(args.show, host),
+        show=show_for(args.show, host, args.greet_every),
     )
     app = create_app(host, token, voice=voice, room=room, catalog_dirs=args.catalog_dir, open_pcm=args.open_pcm)
     base = f"http://{'localhost' if args.host in ('127.0.0.1', '0.0.0.0') else args.host}:{args.port}"
@@ -364,7 +364,7 @@ def cmd_join(args: argparse.Namespace) -> int:
     if not token:
         raise UserError("an agent token is needed: --token or LIVEHOST_AGENT_TOKEN (the room's host can mint one)")
     host = build_host(args)
-    show = show_for(args.show, host)
+    show = show_for(args.show, host, args.greet_every)
     voice = build_voice(args, host)
     engine = answerer(host)
     print(f"joining room '{args.room}' at {args.url} as {args.agent_name}", flush=True)

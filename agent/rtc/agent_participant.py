@@ -120,6 +120,10 @@ class AgentParticipant:
     # ---- the room -----------------------------------------------------------------------
     async def _on_event(self, event: dict[str, Any]) -> None:
         kind = event["type"]
+        if kind == "joined" and self.show is not None and event["participant"].get("role") == "viewer":
+            name = _spoken_name(event["participant"].get("name", ""))
+            if name:
+                self.show.greet(name)  # welcomed now and then, with the others who came meanwhile
         if kind in ("published", "joined"):
             await self._consider(event["participant"])
         elif kind in ("left", "unpublished"):

@@ -9,7 +9,7 @@ from typing import Any
 
 from agent.app.build import UserError
 from agent.show.rundown import LANGUAGES, ShowError, load_rundown, plan_rundown, to_yaml
-from agent.show.runner import Show
+from agent.show.runner import GREET_EVERY_S, Show
 from knowledge.loader import SAMPLE_CATALOG, load_catalog
 
 
@@ -35,18 +35,25 @@ def show_argument(p: argparse.ArgumentParser) -> None:
         metavar="FILE|auto",
         help="host a show while nobody asks: a show file (livehost show plan), or auto (every product, zh then en)",
     )
+    p.add_argument(
+        "--greet-every", type=float, default=GREET_EVERY_S, metavar="SECONDS",
+        help=f"during the show, welcome viewers who joined by name at most this often (default {GREET_EVERY_S:.0f}; "
+        "0: never)",
+    )  # fmt: skip
 
 
-def show_for(value: str | None, host: Any) -> Show | None:
+def show_for(value: str | None, host: Any, greet_every_s: float = GREET_EVERY_S) -> Show | None:
     """The show `--show` names for this host's catalog; a bad show file is one UserError."""
     if not value:
         return None
+    if greet_every_s < 0:
+        raise UserError("--greet-every takes seconds, 0 or more (0: never welcome viewers by name)")
     catalog = host.catalog.current.catalog
     try:
         rundown = plan_rundown(catalog) if value == "auto" else load_rundown(Path(value), catalog)
     except ShowError as e:
         raise UserError(f"the show cannot run: {e}") from None
-    return Show(rundown, lambda: host.catalog.current.catalog, live=host.live)
+    return Show(rundown, lambda: host.catalog.current.catalog, live=host.live, greet_every_s=greet_every_s)
 
 
 def cmd_show_plan(args: argparse.Namespace) -> int:

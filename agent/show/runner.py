@@ -27,6 +27,8 @@ from knowledge.live import LiveFact, LiveFacts
 
 log = logging.getLogger("livehost.show")
 QUIET_S = 1.0  # the room must have been quiet this long before the show goes on after questions
+GREET_EVERY_S = 90.0  # new viewers are welcomed now and then, together, never on every join
+MAX_GREETED = 3  # names in one welcome; later ones wait for the next
 POLL_S = 0.1
 LINE, BRIDGE = 1, 2  # what a queued clause is, for the playout's reports
 
@@ -40,8 +42,14 @@ class Position:
 
 class Show:
     def __init__(
-        self, rundown: Rundown, catalog_of: Callable[[], Catalog], rate: int = 48000, live: LiveFacts | None = None
+        self,
+        rundown: Rundown,
+        catalog_of: Callable[[], Catalog],
+        rate: int = 48000,
+        live: LiveFacts | None = None,
+        greet_every_s: float = GREET_EVERY_S,  # 0: viewers are never welcomed by name
     ):
+        self.greet_every_s = greet_every_s
         self.rundown = rundown
         self.catalog_of = catalog_of  # the current catalog (it may be reloaded while the show runs)
         self.live = live  # the operator's live facts: woven into the segments while they hold
@@ -53,6 +61,8 @@ class Show:
         self._line_done = False
         self._moved = False  # the host skipped or pushed a product: drop the line and start elsewhere
         self._on_line: Callable[[str, str], None] = lambda text, language: None
+        self._arrived: list[str] = []  # viewers who joined since the last welcome
+        self._greeted_at: float | None = None
 
     # ---- the floor's side ----------------------------------------------------------------
     def read(self, n: int, room_busy: bool) -> np.ndarray | None:
@@ -101,6 +111,10 @@ class Show:
                     for fact in self.live.opened() if self.live else []:  # a flash sale opens: said at once
                         lines.insert(self.position.line, opened(fact, segment.language))
                         sources.insert(self.position.line, fact.id)
+                    welcome = self._welcome(segment.language)
+                    if welcome:
+                        lines.insert(self.position.line, welcome)
+                        sources.insert(self.position.line, None)
                     said_by = sources[self.position.line]
                     if said_by is not None and self.live is not None and not self.live.is_active(said_by):
                         del lines[self.position.line], sources[self.position.line]  # ended: never said after
@@ -123,6 +137,22 @@ class Show:
                 self._moved = False
                 continue
             self._next_segment()
+
+    # ---- the room ------------------------------------------------------------------------
+    def greet(self, name: str) -> None:
+        """A viewer joined: welcomed by name with the others who came meanwhile, at a line's end."""
+        if self.greet_every_s > 0 and name not in self._arrived:
+            self._arrived.append(name)
+
+    def _welcome(self, language: str) -> str | None:
+        recent = self._greeted_at is not None and time.monotonic() - self._greeted_at < self.greet_every_s
+        if not self._arrived or recent:
+            return None
+        names, self._arrived = self._arrived[:MAX_GREETED], self._arrived[MAX_GREETED:]
+        self._greeted_at = time.monotonic()
+        if language == "zh":
+            return f"欢迎{'、'.join(names)}来到直播间！"
+        return f"Welcome, {names[0] if len(names) == 1 else ', '.join(names[:-1]) + ' and ' + names[-1]}!"
 
     # ---- the host's controls ---------------------------------------------------------------
     def skip(self) -> None:
