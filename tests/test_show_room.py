@@ -137,6 +137,66 @@ def test_the_host_sets_a_live_offer_on_the_host_page_and_removes_it(server: str,
         asked = httpx.post(f"{server}/api/ask", json={"question": "有优惠吗?", "product": "band-x2"}, timeout=60).json()
         page.click("#live-facts button")
         page.wait_for_function("window.hostState.liveFacts.length === 0", timeout=30_000)
+        # beside a person: talking points for the product on stage, a draft answer to a waiting question
+        page.wait_for_function("window.hostState.points && window.hostState.points.length > 0", timeout=60_000)
+        on_stage, points = page.evaluate("[window.hostState.state.on_stage, window.hostState.points]")
+        page.evaluate("draftFor('How much is it?')")
+        page.wait_for_function("(window.hostState.drafts || {})['How much is it?']", timeout=60_000)
+        page.evaluate("queue.set('v1', {viewer_name: 'Dana', text: 'How much is it?'}); showQueue()")
+        queued = page.inner_text("#queue")
+        page.screenshot(path=str(tmp_path / "host-cohost.png"))
+    served = httpx.get(f"{server}/api/products/{on_stage}/points").json()
+    assert points in (served["zh"], served["en"]) and len(points) >= 3, points
+    assert "Dana: How much is it?" in queued and "Send" in queued, queued
     assert "band-x2" in row and "直播间下单立减30元" in row, row
     assert "立减30元" in asked["answer"], asked
     assert httpx.get(f"{server}/api/products/band-x2").json()["offers"] == []
+
+
+def test_when_a_person_goes_live_the_ai_co_hosts_and_its_show_waits_until_they_stop(server: str) -> None:
+    from aiortc import RTCPeerConnection
+    from aiortc.mediastreams import AudioStreamTrack
+
+    def mint(role: str, name: str) -> str:
+        reply = httpx.post(
+            f"{server}/api/rooms/live/tokens",
+            json={"role": role, "name": name},
+            headers={"Authorization": f"Bearer {ADMIN}"},
+        )
+        return str(reply.json()["token"])
+
+    async def run() -> tuple[int, int]:
+        viewer = RoomClient(server, "live", mint("viewer", "Gus"))
+        welcome = await viewer.connect()
+        agent = next(p for p in welcome["participants"] if p["role"] == "agent")
+        listen = RTCPeerConnection()
+        listen.addTransceiver("audio", direction="recvonly")
+        shown: list[float] = []  # when each show line began
+        channel = listen.createDataChannel("captions")
+        channel.on("message", lambda m: shown.append(time.monotonic()) if json.loads(m).get("show") else None)
+        await viewer.subscribe(agent["id"], listen)
+
+        async def show_lines(count: int, timeout_s: float) -> None:
+            deadline, start = time.monotonic() + timeout_s, len(shown)
+            while len(shown) < start + count:
+                assert time.monotonic() < deadline, "the show did not go on"
+                await asyncio.sleep(0.2)
+
+        await show_lines(1, 120)  # the show is on
+        host = RoomClient(server, "live", mint("host", "Mia"))
+        await host.connect()
+        mic = RTCPeerConnection()
+        mic.addTrack(AudioStreamTrack())  # the person's microphone (silence is enough: they are live)
+        await host.publish(mic)
+        live_from = time.monotonic()
+        await asyncio.sleep(10)  # while they host, the AI's show says nothing new
+        during = sum(1 for t in shown if t > live_from + 1.0)
+        await mic.close()
+        await host.close()  # they stop: the show goes on by itself
+        await show_lines(1, 60)
+        await listen.close()
+        await viewer.close()
+        return during, len(shown)
+
+    during, total = asyncio.run(run())
+    assert during == 0 and total >= 2

@@ -34,6 +34,7 @@ from agent.room.signaling import MAX_JSON_DEPTH, json_depth_over
 from agent.room.tokens import TokenError
 from agent.session.conversation import Stages
 from agent.show.card import product_card
+from agent.show.rundown import segment_lines
 from agent.transports.pcm_socket import IDLE_S, RATES, parse_rate, pcm_conversation
 from agent.workers import in_thread
 
@@ -300,6 +301,15 @@ def create_app(
         # the operator's offers for it right now, in their own words
         card["offers"] = [{"zh": f.text.zh, "en": f.text.en} for f in host.live.active(product_id) if f.kind != "stock"]
         return card
+
+    @app.get("/api/products/{product_id}/points")
+    async def talking_points(product_id: str) -> dict[str, list[str]]:
+        """What a person hosting beside the AI can say about the product: the show's own grounded lines."""
+        catalog = host.catalog.current.catalog
+        if not catalog.has_product(product_id):
+            raise HTTPException(404, f"product '{product_id[:80]}' is not in the catalog")
+        product = catalog.product(product_id)
+        return {lang: segment_lines(catalog, product, lang) for lang in ("zh", "en")}
 
     @app.post("/api/ask")
     async def ask(body: AskRequest) -> dict[str, Any]:

@@ -69,7 +69,8 @@ class AgentParticipant:
         self.stages_for = stages_for
         self.show = show  # the rundown it presents while nobody asks (None: it only answers)
         held = ("agent_paused", "agent_muted", "show_paused")
-        self.floor = Floor(show, lambda: any(self.state.get(k) for k in held))
+        self.hosts_live: set[str] = set()  # people hosting with a microphone: the show steps back for them
+        self.floor = Floor(show, lambda: bool(self.hosts_live) or any(self.state.get(k) for k in held))
         self._presented: str | None = None  # the product the show last put on stage
         self._show_task: asyncio.Task[None] | None = None
         self.avatar = Avatar(f"{name} · AI host")
@@ -92,6 +93,7 @@ class AgentParticipant:
         self.pc.addTrack(self.video)
         await self.client.publish(self.pc)
         for participant in welcome.get("participants", []):
+            self._note_host(participant)
             await self._consider(participant)
         if self.show is not None:
             speaker = self.stages_for(VOICE_RATE).speaker
@@ -125,8 +127,10 @@ class AgentParticipant:
             if name:
                 self.show.greet(name)  # welcomed now and then, with the others who came meanwhile
         if kind in ("published", "joined"):
+            self._note_host(event["participant"])
             await self._consider(event["participant"])
         elif kind in ("left", "unpublished"):
+            self.hosts_live.discard(event["id"])
             await self._drop(event["id"])
         elif kind == "state":
             self._apply(event["state"])
@@ -138,6 +142,11 @@ class AgentParticipant:
             listener = self.listeners.get(event["from"]) or self._listener(event["from"], event.get("name", ""))
             # a typed question is answered aloud too, so the room hears whom it is for
             listener.chat_turns.add(listener.conversation.ask(event["text"], addressee=_spoken_name(listener.name)))
+
+    def _note_host(self, participant: dict[str, Any]) -> None:
+        """A person hosting with a microphone ("Go live"): the AI co-hosts, its show waits for them."""
+        if participant.get("role") == "host" and "audio" in participant.get("publishes", []):
+            self.hosts_live.add(participant["id"])
 
     async def _consider(self, participant: dict[str, Any]) -> None:
         """Hear a viewer who publishes a microphone, and the host (whose speech is a question only
