@@ -22,8 +22,9 @@ ADMIN = "show-test-admin"
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    live = tmp_path_factory.mktemp("live") / "live.json"  # not the user's own live facts
-    args = ("--composer", "catalog", "--show", "auto", "--live-facts", str(live), "--greet-every", "1")
+    files = tmp_path_factory.mktemp("show")  # not the user's own live facts and reports
+    args = ("--composer", "catalog", "--show", "auto", "--live-facts", str(files / "live.json"), "--greet-every", "1")
+    args += ("--report", str(files / "report.json"))
     with running_server(*args, env={"LIVEHOST_ADMIN_TOKEN": ADMIN}) as (url, _):
         deadline = time.monotonic() + 120
         while "agent" not in json.loads(urllib.request.urlopen(url + "/healthz").read())["rooms"].get("live", []):
@@ -200,3 +201,24 @@ def test_when_a_person_goes_live_the_ai_co_hosts_and_its_show_waits_until_they_s
 
     during, total = asyncio.run(run())
     assert during == 0 and total >= 2
+
+
+def test_the_show_report_page_shows_what_was_asked_and_what_the_show_presented(server: str, tmp_path: Path) -> None:
+    from evals.room import chromium
+
+    assert httpx.get(f"{server}/api/report").status_code == 401  # the host's, not everyone's
+    report = httpx.get(f"{server}/api/report", headers={"Authorization": f"Bearer {ADMIN}"}).json()
+    # the first test's viewer asked "How much is it?" about the product the show had on stage
+    asked = next(p for p in report["by_product"] if p["product"] == "band-x2")
+    assert asked["total"] >= 1 and report["by_status"].get("answered", 0) >= 1, report
+    assert report["segments"] and report["viewers"], report
+    url = httpx.post(
+        f"{server}/api/rooms/live/tokens", json={"role": "host"}, headers={"Authorization": f"Bearer {ADMIN}"}
+    ).json()["token"]
+    with chromium() as browser:
+        page = browser.new_page(viewport={"width": 1300, "height": 900})
+        page.goto(f"{server}/report?token={url}")
+        page.wait_for_function("window.report !== null", timeout=60_000)
+        text = page.inner_text("main")
+        page.screenshot(path=str(tmp_path / "report.png"))
+    assert "智能手环X2 / SmartBand X2" in text and "undefined" not in text, text

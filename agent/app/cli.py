@@ -127,6 +127,11 @@ def _parser() -> argparse.ArgumentParser:
         help="json: one JSON object per line on stderr, one per turn with its id, question, answer and timings",
     )  # fmt: skip
     serve.add_argument(
+        "--report", type=Path, metavar="FILE",
+        help="where the show report (questions, unknowns, latency, viewers) is written as it goes "
+        "(default: a new file per start in ~/.cache/livehost/reports/)",
+    )  # fmt: skip
+    serve.add_argument(
         "--live-facts", type=Path, metavar="FILE",
         help="where the operator's live facts (offers, stock counts, flash sales) are kept across restarts "
         "(default: a file per catalog in the cache, ~/.cache/livehost/live/)",
@@ -291,6 +296,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from agent.app.server import create_app
     from agent.room.routes import RoomOptions, ice_server
     from agent.room.tokens import TokenError, check_room
+    from agent.show.report import ShowReport, report_file
 
     try:
         check_room(args.room)
@@ -314,7 +320,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
         f"http://{local}:{args.port}",
         show=show_for(args.show, host, args.greet_every),
     )
-    app = create_app(host, token, voice=voice, room=room, catalog_dirs=args.catalog_dir, open_pcm=args.open_pcm)
+    report = ShowReport(args.report or report_file(args.catalog))
+    app = create_app(
+        host, token, voice=voice, room=room, catalog_dirs=args.catalog_dir, open_pcm=args.open_pcm, report=report
+    )
     base = f"http://{'localhost' if args.host in ('127.0.0.1', '0.0.0.0') else args.host}:{args.port}"
     print(f"livehost is answering from {host.catalog.path}; answers: {host.composer_note}")
     if room.show is not None and voice:
@@ -322,6 +331,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         print(f"show ({args.show}): {len(segments)} segments, presented while nobody asks (host page: pause, skip)")
     print(f"host page (camera, product on stage, agent control): {base}{app.state.links['host']}")
     print(f"viewer page (share this one): {base}{app.state.links['viewer']}")
+    print(f"show report (复盘): {base}{app.state.links['report']} (also written to {report.path})")
     print(f"ask page (text): {base}/")
     if voice:
         access = "open (--open-pcm)" if args.open_pcm else "?token=<admin token> or a host token"

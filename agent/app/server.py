@@ -34,6 +34,7 @@ from agent.room.signaling import MAX_JSON_DEPTH, json_depth_over
 from agent.room.tokens import TokenError
 from agent.session.conversation import Stages
 from agent.show.card import product_card
+from agent.show.report import ShowReport
 from agent.show.rundown import segment_lines
 from agent.transports.pcm_socket import IDLE_S, RATES, parse_rate, pcm_conversation
 from agent.workers import in_thread
@@ -41,6 +42,7 @@ from agent.workers import in_thread
 log = logging.getLogger("livehost.server")
 PAGES = Path(__file__).parent / "pages"
 MAX_QUESTION_CHARS = 500
+VIEWER_SAMPLE_S = 60.0  # how often the report counts the viewers in the rooms
 MAX_CONVERSATIONS = 8  # spoken conversations at once; each costs ASR and TTS time on a shared CPU
 MAX_BODY_BYTES = 64 * 1024  # every JSON API takes far less; a bigger body is refused while it arrives
 MAX_CATALOG_BYTES = 20 * 1024 * 1024
@@ -167,6 +169,7 @@ def create_app(
     catalog_dirs: list[Path] | None = None,
     open_pcm: bool = False,
     pcm_idle_s: float = IDLE_S,
+    report: ShowReport | None = None,
 ) -> FastAPI:
     """The app. `catalog_dirs`: directories reloads may read from besides the starting catalog's;
     `open_pcm`: /ws/pcm without a token (benchmarks on loopback)."""
@@ -179,11 +182,18 @@ def create_app(
         tasks = [asyncio.create_task(watcher)] if watcher else []
         if site.agent is not None:
             tasks.append(asyncio.create_task(site.agent()))
+        tasks.append(asyncio.create_task(count_viewers()))
         yield
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         await site.rooms.close()
+        shown.save()
+
+    async def count_viewers() -> None:
+        while True:
+            shown.sample_viewers(int(participants("viewer")))
+            await asyncio.sleep(VIEWER_SAMPLE_S)
 
     app = FastAPI(title="livehost", version="0.1.0", lifespan=lifespan)
     app.add_middleware(BodyLimit)
@@ -192,17 +202,24 @@ def create_app(
     engine = answerer(host)  # one model, one answer at a time, for text and voice alike
     conversations: set[WebSocket] = set()
     metrics = app.state.metrics = Metrics()
+    shown = app.state.report = report or ShowReport()
+
+    def finished(turn: dict[str, Any]) -> None:
+        metrics.observe_turn(turn)  # every finished turn is counted, timed and logged
+        shown.turn(turn)  # and goes into the show report
 
     def voice_stages(rate: int) -> Stages:
         assert voice is not None
         stages = voice.stages(engine, rate)
-        stages.on_turn = metrics.observe_turn  # every finished turn is counted, timed and logged
+        stages.on_turn = finished
         return stages
 
     stages_for = voice_stages if voice is not None else None
     site = add_room(
         app, room or RoomOptions(), token, stages_for, lambda p: host.catalog.current.catalog.has_product(p)
     )
+    if room is not None and room.show is not None:
+        room.show.watchers.append(shown.segment)
 
     add_live_routes(app, host.live, site.is_host, lambda p: host.catalog.current.catalog.has_product(p))
 
@@ -301,6 +318,18 @@ def create_app(
         # the operator's offers for it right now, in their own words
         card["offers"] = [{"zh": f.text.zh, "en": f.text.en} for f in host.live.active(product_id) if f.kind != "stock"]
         return card
+
+    @app.get("/report", include_in_schema=False)
+    async def report_page() -> FileResponse:
+        return FileResponse(PAGES / "report.html")
+
+    @app.get("/api/report")
+    async def show_report(authorization: Annotated[str | None, Header()] = None) -> dict[str, Any]:
+        """The show report so far (the host's or the admin's token): what was asked, what was not known."""
+        if not site.is_host(bearer(authorization)):
+            raise HTTPException(401, "the report needs the host's credentials: Authorization: Bearer <token>")
+        catalog = host.catalog.current.catalog
+        return shown.summary(lambda p: " / ".join(catalog.product(p).name.variants()) if catalog.has_product(p) else p)
 
     @app.get("/api/products/{product_id}/points")
     async def talking_points(product_id: str) -> dict[str, list[str]]:

@@ -66,9 +66,11 @@ def add_room(
     rooms = Rooms(options.ice_servers, has_product, reserved_names=(options.agent_name,), kept=(options.room,))
     app.state.tokens, app.state.rooms = tokens, rooms
     shared = tokens.mint(options.room, "viewer", "Viewer", seats=SHARED_LINK_SEATS)
+    host_token = tokens.mint(options.room, "host", "Host")
     app.state.links = {
-        "host": f"/host?room={options.room}&token={tokens.mint(options.room, 'host', 'Host')}",
+        "host": f"/host?room={options.room}&token={host_token}",
         "viewer": f"/watch?room={options.room}&token={shared}",
+        "report": f"/report?token={host_token}",
     }
 
     def is_admin(credential: str | None) -> bool:

@@ -314,6 +314,8 @@ class Conversation:
             reply.cancel.set()  # stops the engine (and its LLM) if this task was cancelled
             if answer is not None and not turn.answer:  # cut short: the trace keeps what was produced
                 turn.answer, turn.language = answer.text, answer.plan.language
+            if answer is not None:
+                turn.products = answer.plan.product_ids or answer.plan.candidates
         if answer is None:
             return
         if reply.duplicate:

@@ -36,6 +36,7 @@ class TurnTrace:
     end_reason: str = ""  # complete | pause | max_length
     completion: float | None = None
     partials: list[str] = field(default_factory=list)
+    products: tuple[str, ...] = ()  # the products the answer was about (or the question, when unknown)
 
     def mark(self, event: str, at: float) -> None:
         """Record an event once: the first time it happens is the one that counts."""
@@ -61,6 +62,7 @@ class TurnTrace:
             "end_reason": self.end_reason,
             "completion": None if self.completion is None else round(self.completion, 3),
             "partials": self.partials,
+            "products": list(self.products),
             "timings_ms": self.timings_ms(),
             "events": dict(self.events),
         }

@@ -61,6 +61,7 @@ class Show:
         self._line_done = False
         self._moved = False  # the host skipped or pushed a product: drop the line and start elsewhere
         self._on_line: Callable[[str, str], None] = lambda text, language: None
+        self.watchers: list[Callable[[str], None]] = []  # told of each product the show presents (the report)
         self._arrived: list[str] = []  # viewers who joined since the last welcome
         self._greeted_at: float | None = None
 
@@ -103,6 +104,8 @@ class Show:
                     lines.insert(1, fact.text.get(segment.language))
                     sources.insert(1, fact.id)
             on_product(product.id)
+            for watcher in self.watchers:
+                watcher(product.id)
             while self.position.line < len(lines) and not self._moved:
                 await self._until_quiet(room_busy)
                 if self._moved:
