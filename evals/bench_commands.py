@@ -76,6 +76,17 @@ def add_bench_parsers(sub: Any, host_arguments: Callable[[Any], None], voice_arg
     room_bench.add_argument("--out", type=Path, default=Path("reports/bench-room"))
     room_bench.set_defaults(run=cmd_bench_room)
 
+    show = sub.add_parser(
+        "bench-show", help="the show from a viewer's seat: speaking share, silences, resumes, latency with and without"
+    )
+    show.add_argument("--catalog", type=Path, help="catalog file (default: the built-in sample)")
+    show.add_argument("--minutes", type=float, default=4.0, help="minutes per run (default 4)")
+    show.add_argument("--questions", type=int, default=6, help="typed questions at random times (default 6)")
+    show.add_argument("--seed", type=int, default=1)
+    show.add_argument("--no-baseline", action="store_true", help="skip the run without the show (latency baseline)")
+    show.add_argument("--out", type=Path, default=Path("reports/bench-show"))
+    show.set_defaults(run=cmd_bench_show)
+
     memory = sub.add_parser(
         "bench-memory", help="server RSS over cycles of viewers joining, asking (chat and /ws/pcm) and leaving"
     )
@@ -192,6 +203,31 @@ def cmd_bench_room(args: argparse.Namespace) -> int:
         f"barge-in stop p50/p95 {stop['p50']}/{stop['p95']} ms; answer accuracy {report['answer_accuracy']}"
     )
     print(f"wrote {json_path} and {md_path}")
+    return 0
+
+
+def cmd_bench_show(args: argparse.Namespace) -> int:
+    from agent.app import build
+    from evals import show_bench
+    from evals.voice import pick_questions
+    from knowledge.loader import load_catalog
+
+    if args.minutes < 0.5 or args.questions < 1 or args.questions > args.minutes * 4:
+        raise build.UserError("--minutes at least 0.5, --questions at least 1 and at most 4 a minute")
+    catalog = load_catalog(args.catalog or build.SAMPLE_CATALOG)
+    questions = [q.question for q in pick_questions(catalog, args.questions)]
+    report = show_bench.run(catalog, questions, args.minutes, args.seed, args.out, baseline=not args.no_baseline)
+    for name, r in report["runs"].items():
+        print(
+            f"{name}: speaking {r['speaking_share']}, longest silence {r['longest_silence_s']} s, "
+            f"resume accuracy {r['resume_accuracy']} ({r['resumes_checked']}), "
+            f"repeats/h {r['repeated_sentences_per_hour']}, numbers not in the catalog {r['numbers_not_in_catalog']}, "
+            f"answer begins p50/p90 {r['answer_begins_ms']['p50']}/{r['answer_begins_ms']['p90']} ms "
+            f"({r['answered']}/{r['questions']})"
+        )
+    print(
+        f"latency with the show / without: {report['latency_with_show_vs_without']}; wrote {args.out / 'report.json'}"
+    )
     return 0
 
 

@@ -1,0 +1,189 @@
+"""The show, measured from a viewer's seat: `livehost bench-show`.
+
+A real server hosts a show of the catalog; a viewer in the live room (aiortc) hears the agent's
+audio and reads its captions for a few minutes while typed questions come at seeded random times.
+From what arrived: the share of time the host is speaking, the longest silence, whether the show
+resumes where a question cut it (the next line after the answer is the one after the cut line, not
+the cut line again, not a later one), repeated sentences per hour, numbers said that the catalog
+does not have, and how soon answers begin, with the show and, in a second run, without it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from agent.answer.grounding import spoken_numbers
+from agent.show.rundown import bridge, plan_rundown, segment_lines
+from evals.agent_process import serving
+from evals.faq import catalog_numbers
+from evals.stats import percentiles
+from knowledge.catalog import Catalog
+
+SILENT_RMS = 0.01  # a 20 ms frame below this is silence
+ADMIN = "bench-show-admin"
+
+
+@dataclass
+class Heard:
+    """What the viewer received: audio loudness per frame, captions and chat replies, with times."""
+
+    frames: list[tuple[float, float]] = field(default_factory=list)  # (time, rms)
+    captions: list[tuple[float, dict[str, Any]]] = field(default_factory=list)
+    replies: list[tuple[float, str]] = field(default_factory=list)
+    asked: list[tuple[float, str]] = field(default_factory=list)
+
+
+async def watch(url: str, token: str, seconds: float, questions: list[tuple[float, str]]) -> Heard:
+    from aiortc import RTCPeerConnection
+
+    from agent.rtc.agent_participant import mono
+    from agent.rtc.client import RoomClient
+
+    heard = Heard()
+    client = RoomClient(url, "live", token)
+    welcome = await client.connect()
+    agent = next(p for p in welcome["participants"] if p["role"] == "agent")
+    pc = RTCPeerConnection()
+    pc.addTransceiver("audio", direction="recvonly")
+    channel = pc.createDataChannel("captions")
+    channel.on("message", lambda m: heard.captions.append((time.monotonic(), json.loads(m))))
+    tasks: list[asyncio.Task[Any]] = []
+
+    async def hear(track: Any) -> None:
+        while True:
+            frame = await track.recv()
+            samples = mono(frame)
+            heard.frames.append((time.monotonic(), float(np.sqrt(np.mean(samples**2))) if len(samples) else 0.0))
+
+    async def replies() -> None:
+        while (event := await client.events.get())["type"] != "closed":
+            if event["type"] == "chat" and event.get("role") == "agent":
+                heard.replies.append((time.monotonic(), str(event.get("text", ""))))
+
+    pc.on("track", lambda track: tasks.append(asyncio.ensure_future(hear(track))))
+    tasks.append(asyncio.ensure_future(replies()))
+    await client.subscribe(agent["id"], pc)
+    start = time.monotonic()
+    for at, text in questions:
+        await asyncio.sleep(max(0.0, start + at - time.monotonic()))
+        heard.asked.append((time.monotonic(), text))
+        await client.send({"type": "chat", "text": text})
+    await asyncio.sleep(max(0.0, start + seconds - time.monotonic()))
+    for task in tasks:
+        task.cancel()
+    await pc.close()
+    await client.close()
+    return heard
+
+
+def measure(heard: Heard, catalog: Catalog) -> dict[str, Any]:
+    shows = [(t, c["text"]) for t, c in heard.captions if c.get("show") and c.get("text")]
+    begun = shows[0][0] if shows else None
+    frames = [(t, rms) for t, rms in heard.frames if begun is not None and t >= begun]
+    loud = [rms >= SILENT_RMS for _, rms in frames]
+    longest, run, last = 0.0, 0.0, None
+    for (t, _), is_loud in zip(frames, loud, strict=True):
+        run = 0.0 if is_loud else run + (t - last if last is not None else 0.0)
+        longest, last = max(longest, run), t
+    bridges = {bridge(p, lang) for p in catalog.products for lang in ("zh", "en")}
+    lines = [(t, text) for t, text in shows if text not in bridges]
+    answers = [(t, c["text"]) for t, c in heard.captions if c.get("role") == "agent" and not c.get("show")]
+    latency = []
+    resumed: list[bool] = []
+    for asked_at, _ in heard.asked:
+        first = next((t for t, _ in answers if t > asked_at), None)
+        if first is not None:
+            latency.append((first - asked_at) * 1000)
+        before = [text for t, text in lines if t < asked_at]
+        after = [text for t, text in lines if t > (first or asked_at)]
+        if before and after:
+            resumed.append(after[0] == next_line(catalog, before[-1]))
+    said = [text for _, text in shows] + [text for _, text in answers]
+    everything = catalog_numbers(catalog, tuple(p.id for p in catalog.products))
+    stray = sorted({n for text in said for n in spoken_numbers(text)} - everything)
+    span_h = max((frames[-1][0] - frames[0][0]) / 3600, 1e-9) if frames else 1e-9
+    repeats = sum(n - 1 for n in Counter(text for _, text in lines).values() if n > 1)
+    return {
+        "show_lines": len(lines),
+        "speaking_share": round(sum(loud) / len(loud), 3) if loud else None,
+        "longest_silence_s": round(longest, 2),
+        "resume_accuracy": round(sum(resumed) / len(resumed), 3) if resumed else None,
+        "resumes_checked": len(resumed),
+        "repeated_sentences_per_hour": round(repeats / span_h, 1),
+        "numbers_not_in_catalog": stray,
+        "answer_begins_ms": percentiles(latency),
+        "questions": len(heard.asked),
+        "answered": len(latency),
+    }
+
+
+def next_line(catalog: Catalog, line: str) -> str | None:
+    """The show line that follows `line` in its segment (or the next segment's first line)."""
+    segments = plan_rundown(catalog).segments
+    for k, segment in enumerate(segments):
+        product = catalog.product(segment.product_id)
+        said = segment_lines(catalog, product, segment.language)
+        if line in said:
+            i = said.index(line)
+            if i + 1 < len(said):
+                return said[i + 1]
+            following = segments[(k + 1) % len(segments)]
+            return segment_lines(catalog, catalog.product(following.product_id), following.language)[0]
+    return None
+
+
+def run(catalog: Catalog, questions: list[str], minutes: float, seed: int, out: Path, baseline: bool) -> dict:
+    seconds = minutes * 60
+    rng = random.Random(seed)
+    # the first question after the show has begun; then spread out, each with time to be answered
+    times = sorted(rng.uniform(20, max(21.0, seconds - 25)) for _ in questions)
+    schedule = list(zip(times, questions, strict=True))
+    out.mkdir(parents=True, exist_ok=True)
+    results = {}
+    for name, show in (("with show", True), ("without show", False)) if baseline else (("with show", True),):
+        args = ["--composer", "catalog", "--greet-every", "0", "--report", str(out / "report-server.json")]
+        args += ["--live-facts", str(out / "live.json")] + (["--show", "auto"] if show else [])
+        log = out / f"agent-{name.replace(' ', '-')}.log"
+        with serving(*args, env={"LIVEHOST_ADMIN_TOKEN": ADMIN}, log=log) as (url, _):
+            token = _viewer_token(url)
+            heard = asyncio.run(watch(url, token, seconds, schedule))
+        results[name] = measure(heard, catalog)
+    with_show = results["with show"]["answer_begins_ms"].get("p50")
+    without = results.get("without show", {}).get("answer_begins_ms", {}).get("p50")
+    report = {
+        "minutes": minutes,
+        "seed": seed,
+        "questions": questions,
+        "runs": results,
+        "latency_with_show_vs_without": round(with_show / without, 3) if with_show and without else None,
+    }
+    (out / "report.json").write_text(json.dumps(report, ensure_ascii=False, indent=2), encoding="utf-8")
+    return report
+
+
+def _viewer_token(url: str) -> str:
+    import httpx
+
+    deadline = time.monotonic() + 180
+    while True:  # the agent joins its room once its models are loaded
+        health = httpx.get(f"{url}/healthz").json()
+        if "agent" in health["rooms"].get("live", []):
+            break
+        if time.monotonic() > deadline:
+            raise RuntimeError("the agent never joined its room")
+        time.sleep(0.5)
+    reply = httpx.post(
+        f"{url}/api/rooms/live/tokens",
+        json={"role": "viewer", "name": "Bench"},
+        headers={"Authorization": f"Bearer {ADMIN}"},
+    )
+    return str(reply.json()["token"])
