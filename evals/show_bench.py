@@ -111,7 +111,8 @@ def measure(heard: Heard, catalog: Catalog) -> dict[str, Any]:
     everything = catalog_numbers(catalog, tuple(p.id for p in catalog.products))
     stray = sorted({n for text in said for n in spoken_numbers(text)} - everything)
     span_h = max((frames[-1][0] - frames[0][0]) / 3600, 1e-9) if frames else 1e-9
-    repeats = sum(n - 1 for n in Counter(text for _, text in lines).values() if n > 1)
+    counted = Counter(text for _, text in lines)
+    repeats = sum(n - 1 for n in counted.values() if n > 1)
     return {
         "show_lines": len(lines),
         "speaking_share": round(sum(loud) / len(loud), 3) if loud else None,
@@ -119,6 +120,7 @@ def measure(heard: Heard, catalog: Catalog) -> dict[str, Any]:
         "resume_accuracy": round(sum(resumed) / len(resumed), 3) if resumed else None,
         "resumes_checked": len(resumed),
         "repeated_sentences_per_hour": round(repeats / span_h, 1),
+        "repeated": sorted(text for text, n in counted.items() if n > 1),
         "numbers_not_in_catalog": stray,
         "answer_begins_ms": percentiles(latency),
         "questions": len(heard.asked),

@@ -20,6 +20,14 @@ pytestmark = pytest.mark.model
 ADMIN = "show-test-admin"
 
 
+def minted(server: str, role: str, name: str = "") -> dict[str, str]:
+    """A token of the room for `role` (and its page URL), minted with the admin token."""
+    body = {"role": role, **({"name": name} if name else {})}
+    return dict(
+        httpx.post(f"{server}/api/rooms/live/tokens", json=body, headers={"Authorization": f"Bearer {ADMIN}"}).json()
+    )
+
+
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     files = tmp_path_factory.mktemp("show")  # not the user's own live facts and reports
@@ -36,15 +44,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 def test_the_agent_hosts_a_show_stops_for_a_question_about_the_product_on_stage_and_goes_back(server: str) -> None:
     from aiortc import RTCPeerConnection
 
-    def mint(role: str, name: str) -> str:
-        reply = httpx.post(
-            f"{server}/api/rooms/live/tokens",
-            json={"role": role, "name": name},
-            headers={"Authorization": f"Bearer {ADMIN}"},
-        )
-        return str(reply.json()["token"])
-
-    token = mint("viewer", "Dana")
+    token = minted(server, "viewer", "Dana")["token"]
 
     async def run() -> tuple[list[dict], list[dict], dict]:
         client = RoomClient(server, "live", token)
@@ -72,7 +72,9 @@ def test_the_agent_hosts_a_show_stops_for_a_question_about_the_product_on_stage_
 
         shown = lambda: [c for c in captions if c.get("show")]  # noqa: E731
         await until(lambda: len(shown()) >= 2 and state.get("on_stage"), 120)  # the show is on
-        finn = RoomClient(server, "live", mint("viewer", "Finn"))  # someone new comes in: welcomed by name
+        finn = RoomClient(
+            server, "live", minted(server, "viewer", "Finn")["token"]
+        )  # someone new comes in: welcomed by name
         await finn.connect()
         await until(lambda: any("Finn" in c.get("text", "") for c in shown()), 60)
         await finn.close()
@@ -101,9 +103,7 @@ def test_the_agent_hosts_a_show_stops_for_a_question_about_the_product_on_stage_
 def test_the_viewer_page_shows_the_card_of_the_product_the_show_presents(server: str, tmp_path: Path) -> None:
     from evals.room import chromium
 
-    url = httpx.post(
-        f"{server}/api/rooms/live/tokens", json={"role": "viewer"}, headers={"Authorization": f"Bearer {ADMIN}"}
-    ).json()["url"]
+    url = minted(server, "viewer")["url"]
     with chromium() as browser:
         page = browser.new_page(viewport={"width": 1280, "height": 800})
         page.goto(f"{server}{url}&name=Eve&lang=zh")
@@ -121,9 +121,7 @@ def test_the_viewer_page_shows_the_card_of_the_product_the_show_presents(server:
 def test_the_host_sets_a_live_offer_on_the_host_page_and_removes_it(server: str, tmp_path: Path) -> None:
     from evals.room import chromium
 
-    url = httpx.post(
-        f"{server}/api/rooms/live/tokens", json={"role": "host"}, headers={"Authorization": f"Bearer {ADMIN}"}
-    ).json()["url"]
+    url = minted(server, "host")["url"]
     with chromium() as browser:
         page = browser.new_page(viewport={"width": 1400, "height": 900})
         page.goto(f"{server}{url}")
@@ -158,16 +156,8 @@ def test_when_a_person_goes_live_the_ai_co_hosts_and_its_show_waits_until_they_s
     from aiortc import RTCPeerConnection
     from aiortc.mediastreams import AudioStreamTrack
 
-    def mint(role: str, name: str) -> str:
-        reply = httpx.post(
-            f"{server}/api/rooms/live/tokens",
-            json={"role": role, "name": name},
-            headers={"Authorization": f"Bearer {ADMIN}"},
-        )
-        return str(reply.json()["token"])
-
     async def run() -> tuple[int, int]:
-        viewer = RoomClient(server, "live", mint("viewer", "Gus"))
+        viewer = RoomClient(server, "live", minted(server, "viewer", "Gus")["token"])
         welcome = await viewer.connect()
         agent = next(p for p in welcome["participants"] if p["role"] == "agent")
         listen = RTCPeerConnection()
@@ -184,7 +174,7 @@ def test_when_a_person_goes_live_the_ai_co_hosts_and_its_show_waits_until_they_s
                 await asyncio.sleep(0.2)
 
         await show_lines(1, 120)  # the show is on
-        host = RoomClient(server, "live", mint("host", "Mia"))
+        host = RoomClient(server, "live", minted(server, "host", "Mia")["token"])
         await host.connect()
         mic = RTCPeerConnection()
         mic.addTrack(AudioStreamTrack())  # the person's microphone (silence is enough: they are live)
@@ -212,9 +202,7 @@ def test_the_show_report_page_shows_what_was_asked_and_what_the_show_presented(s
     asked = next(p for p in report["by_product"] if p["product"] == "band-x2")
     assert asked["total"] >= 1 and report["by_status"].get("answered", 0) >= 1, report
     assert report["segments"] and report["viewers"], report
-    url = httpx.post(
-        f"{server}/api/rooms/live/tokens", json={"role": "host"}, headers={"Authorization": f"Bearer {ADMIN}"}
-    ).json()["token"]
+    url = minted(server, "host")["token"]
     with chromium() as browser:
         page = browser.new_page(viewport={"width": 1300, "height": 900})
         page.goto(f"{server}/report?token={url}")

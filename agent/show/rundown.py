@@ -42,8 +42,9 @@ HOOKS = {
         "Now for the {name}.",
     ),
 }
-KINDS = {"zh": "这是一款{category}。", "en": "It's one of our {category}."}
-ASKED = {"zh": "常有朋友问：{question}", "en": "People often ask: {question}"}
+# with the product's name: two products of one kind must not say the same sentence (bench-show counts repeats)
+KINDS = {"zh": "{name}是一款{category}。", "en": "The {name} is one of our {category}."}
+ASKED = {"zh": "关于{name}，常有朋友问：{question}", "en": "People often ask about the {name}: {question}"}
 CALLS = {
     "zh": (
         "对{name}有什么问题，随时问我。",
@@ -92,10 +93,11 @@ def segment_lines(catalog: Catalog, product: Product, language: str, loop: int =
     lines = [HOOKS[language][loop % len(HOOKS[language])].format(name=name)]
     if product.category is not None and speakable(product.category, language):
         category = product.category.get(language)
-        lines.append(KINDS[language].format(category=category if language == "zh" else _plural(category.lower())))
+        kind = category if language == "zh" else _plural(category.lower())
+        lines.append(KINDS[language].format(name=name, category=kind))
     for fact in _strongest(catalog, product, language):
         if fact.kind == "faq":
-            lines.append(ASKED[language].format(question=fact.label.get(language)))
+            lines.append(ASKED[language].format(name=name, question=fact.label.get(language)))
         lines.append(fact.statement.get(language))
     lines.append(CALLS[language][loop % len(CALLS[language])].format(name=name))
     return [line.strip() for line in lines if line.strip()]
@@ -107,7 +109,13 @@ def bridge(product: Product, language: str) -> str:
 
 
 def _plural(noun: str) -> str:
-    return noun if noun.endswith("s") else noun + "s"
+    if noun.endswith("s"):
+        return noun
+    if noun.endswith(("ch", "sh", "x", "z")):
+        return noun + "es"  # smartwatches
+    if noun.endswith("y") and noun[-2:-1] not in "aeiou":
+        return noun[:-1] + "ies"
+    return noun + "s"
 
 
 def _strongest(catalog: Catalog, product: Product, language: str) -> list[Fact]:
