@@ -149,3 +149,23 @@ def test_an_unwatched_avatar_sends_a_frame_a_second_and_full_rate_once_watched(a
     idle, watched = asyncio.run(run())
     assert [p % 90000 for p in idle] == [0, 0] and idle[1] - idle[0] == 90000  # on a once-a-second grid
     assert [b - a for a, b in zip(watched, watched[1:], strict=False)] == [90000 // FPS] * 2
+
+
+def test_the_product_on_stage_is_drawn_on_a_card_and_taken_off_again(avatar: Avatar) -> None:
+    from agent.rtc.agent_participant import card_lines
+
+    corner = (slice(16, 100), slice(460, 624))  # top right, where the card goes
+    before = avatar.frame(0.0, 0.0)[corner].astype(float).mean()
+    card = {
+        "name": {"zh": "智能手环X2", "en": "SmartBand X2"},
+        "price": {"zh": "199元", "en": "199 yuan"},
+        "original_price": {"zh": "249元", "en": "249 yuan"},
+        "offers": [{"zh": "立减30元", "en": None}],
+    }
+    lines = card_lines(card)
+    assert lines == ["智能手环X2", "199元  原价249元", "SmartBand X2", "立减30元"]
+    avatar.show_card(lines)
+    with_card = avatar.frame(0.0, 0.0)[corner].astype(float).mean()
+    assert with_card < before - 60  # a dark card over the light background
+    avatar.show_card(())
+    assert abs(avatar.frame(0.0, 0.0)[corner].astype(float).mean() - before) < 1

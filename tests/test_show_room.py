@@ -210,3 +210,39 @@ def test_the_show_report_page_shows_what_was_asked_and_what_the_show_presented(s
         text = page.inner_text("main")
         page.screenshot(path=str(tmp_path / "report.png"))
     assert "智能手环X2 / SmartBand X2" in text and "undefined" not in text, text
+
+
+def test_the_agents_video_carries_the_card_of_the_product_on_stage(server: str) -> None:
+    from aiortc import RTCPeerConnection
+
+    async def run() -> list:  # type: ignore[type-arg]
+        client = RoomClient(server, "live", minted(server, "viewer", "Ivy")["token"])
+        welcome = await client.connect()
+        agent = next(p for p in welcome["participants"] if p["role"] == "agent")
+        pc = RTCPeerConnection()
+        pc.addTransceiver("video", direction="recvonly")
+        frames: list = []  # type: ignore[type-arg]
+
+        async def watch(track) -> None:  # type: ignore[no-untyped-def]
+            while True:
+                frames.append((await track.recv()).to_ndarray(format="rgb24"))
+
+        tasks: list[asyncio.Future[None]] = []
+        pc.on("track", lambda track: tasks.append(asyncio.ensure_future(watch(track))))
+        await client.subscribe(agent["id"], pc)
+        deadline = time.monotonic() + 60
+        while len(frames) < 30 and time.monotonic() < deadline:
+            await asyncio.sleep(0.2)
+        for task in tasks:
+            task.cancel()
+        await pc.close()
+        await client.close()
+        return frames
+
+    frames = asyncio.run(run())
+    assert frames, "no video from the agent"
+    frame = frames[-1]
+    h, w = frame.shape[:2]
+    corner = frame[int(h * 0.05) : int(h * 0.25), int(w * 0.75) : int(w * 0.97)].astype(float).mean()
+    sky = frame[int(h * 0.05) : int(h * 0.25), int(w * 0.03) : int(w * 0.25)].astype(float).mean()
+    assert corner < sky - 60, (corner, sky)  # the dark card of the product the show has on stage

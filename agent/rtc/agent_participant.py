@@ -14,6 +14,8 @@ import asyncio
 import contextlib
 import json
 import logging
+import urllib.parse
+import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -65,6 +67,7 @@ class AgentParticipant:
         show: Show | None = None,
     ):
         self.client = RoomClient(base_url, room, token)
+        self.base_url = base_url.rstrip("/")
         self.name = name
         self.stages_for = stages_for
         self.show = show  # the rundown it presents while nobody asks (None: it only answers)
@@ -73,6 +76,7 @@ class AgentParticipant:
         self.floor = Floor(show, lambda: bool(self.hosts_live) or any(self.state.get(k) for k in held))
         self._presented: str | None = None  # the product the show last put on stage
         self._show_task: asyncio.Task[None] | None = None
+        self._card_task: asyncio.Future[None] | None = None
         self.avatar = Avatar(f"{name} · AI host")
         self.video = AvatarTrack(self.avatar, lambda: self.floor.level)
         self.listeners: dict[str, Listener] = {}
@@ -109,6 +113,8 @@ class AgentParticipant:
             await self.close()
 
     async def close(self) -> None:
+        if self._card_task is not None:
+            self._card_task.cancel()
         if self._show_task is not None:
             self._show_task.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
@@ -209,6 +215,8 @@ class AgentParticipant:
     def _apply(self, state: dict[str, Any]) -> None:
         silenced = [k for k in ("agent_paused", "agent_muted") if state.get(k) and not self.state.get(k)]
         pushed = state.get("on_stage")
+        if pushed != self.state.get("on_stage") or not self.avatar.card:
+            self._card_task = asyncio.ensure_future(self._show_card(pushed))
         if self.show is not None and pushed and pushed not in (self.state.get("on_stage"), self._presented):
             self.show.present(pushed)  # the host put a product on stage: the show presents it now
         self.state = dict(state)
@@ -216,6 +224,20 @@ class AgentParticipant:
             self._configure(listener.conversation)
             if silenced:
                 listener.conversation.interrupt(silenced[0].removeprefix("agent_"))
+
+    async def _show_card(self, product_id: str | None) -> None:
+        """The product on stage on the avatar's video too: its card from the room's server."""
+        if not product_id:
+            self.avatar.show_card(())
+            return
+        url = f"{self.base_url}/api/products/{urllib.parse.quote(product_id, safe='')}"
+        try:
+            card = await asyncio.to_thread(_get_json, url)
+        except (OSError, ValueError) as e:  # no card costs the card, never the agent
+            log.warning("no card for %s: %s", product_id, e)
+            return
+        if self.state.get("on_stage") == product_id:
+            self.avatar.show_card(card_lines(card))
 
     def _configure(self, conversation: Conversation) -> None:
         conversation.rules.on_stage = self.state.get("on_stage")
@@ -285,6 +307,25 @@ class AgentParticipant:
 
     async def _chat(self, text: str) -> None:
         await self._send({"type": "chat", "text": text[:300]})
+
+
+def _get_json(url: str) -> Any:
+    with urllib.request.urlopen(url, timeout=10) as reply:  # noqa: S310 (the room's own http(s) server)
+        return json.loads(reply.read(1_000_000))
+
+
+def card_lines(card: dict[str, Any]) -> list[str]:
+    """A product card (GET /api/products/ID) as the avatar shows it: Chinese name, price, English name,
+    a live offer."""
+    name, price = card["name"], card["price"]
+    was = card.get("original_price")
+    lines = [name.get("zh") or name.get("en"), price["zh"] + (f"  原价{was['zh']}" if was else "")]
+    if name.get("en") and name.get("en") != name.get("zh"):
+        lines.append(name["en"])
+    offers = card.get("offers") or []
+    if offers:
+        lines.append(offers[0].get("zh") or offers[0].get("en") or "")
+    return [line for line in lines if line]
 
 
 def _spoken_name(name: str) -> str | None:

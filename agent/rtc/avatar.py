@@ -12,6 +12,7 @@ schedule and the character breathes, a slow bob of a few pixels, so it looks ali
 
 from __future__ import annotations
 
+import contextlib
 import math
 from collections.abc import Callable
 
@@ -48,6 +49,12 @@ TONGUE = (236, 118, 128)
 TEETH = (255, 255, 252)
 GLINT = (255, 255, 255)
 TAG = (30, 30, 48, 200)
+CARD = (34, 26, 20, 215)
+CJK_FONTS = (
+    "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",  # Debian fonts-noto-cjk
+    "/usr/share/fonts/noto-cjk/NotoSansCJK-Regular.ttc",
+    "NotoSansCJK-Regular.ttc",
+)
 ACCENT = (255, 92, 122)
 
 
@@ -122,19 +129,36 @@ class Avatar:
             math.ceil(hy + self._mouth_dy + self._smile + self._mouth_h + amp + 2 * u + 2),
         )
 
-        background = self._background()
-        body, head = self._body(), self._head()
-        tag = self._name_tag()
+        self._background_image = self._background()
+        self._figure = (self._body(), self._head(), self._name_tag())
+        self.card: tuple[str, ...] = ()  # the product on stage, as shown on the video (name, price...)
         self._bases: dict[int, np.ndarray] = {}
-        for dy in range(-amp, amp + 1):
-            image = background.copy()
+        self._compose()
+
+    def show_card(self, lines: tuple[str, ...] | list[str]) -> None:
+        """Draw these lines (the product on stage: name, price...) on a card in the picture; () removes it.
+        Viewers who only get the video (a restream to a live platform) see what is presented too."""
+        lines = tuple(" ".join(str(line).split())[:60] for line in lines if str(line).strip())[:4]
+        if lines != self.card:
+            self.card = lines
+            self._compose()
+
+    def _compose(self) -> None:
+        """The still pictures, one per breathing offset: background, figure, name tag, card."""
+        body, head, tag = self._figure
+        card = self._card_image()
+        bases: dict[int, np.ndarray] = {}
+        for dy in range(-self._amp, self._amp + 1):
+            image = self._background_image.copy()
             image.paste(body, (0, round(dy * 0.6)), body)  # shoulders rise a little less than the head
             image.paste(head, (0, dy), head)
-            if tag is not None:
-                image.paste(tag, (0, 0), tag)
+            for layer in (tag, card):
+                if layer is not None:
+                    image.paste(layer, (0, 0), layer)
             base = np.array(image, dtype=np.uint8)
             base.setflags(write=False)
-            self._bases[dy] = base
+            bases[dy] = base
+        self._bases = bases  # swapped whole: a frame being drawn keeps the pictures it started with
 
     def frame(self, t: float, level: float) -> np.ndarray:
         """The picture at `t` seconds with the mouth open by `level` (0 closed, 1 wide open): HxWx3 uint8 RGB."""
@@ -285,6 +309,38 @@ class Avatar:
         image.paste(Image.alpha_composite(image, blush), (0, 0), face)
         return image.reduce(SUPERSAMPLE)
 
+    def _card_image(self) -> Image.Image | None:
+        """The card at the top right: the first line large (the product's name), the rest below it."""
+        if not self.card:
+            return None
+        s, u = SUPERSAMPLE, self._u
+        image, draw = self._canvas()
+        big, small = _cjk_font(max(8, round(20 * u)) * s), _cjk_font(max(8, round(15 * u)) * s)
+        rows: list[tuple[str, Box, Font]] = []
+        for i, line in enumerate(self.card):
+            font = big if i == 0 else small
+            text, box = _fit(draw, line, font, self.width * 0.4 * s)
+            if box is not None:
+                rows.append((text, box, font))
+        if not rows:
+            return None
+        pad, gap = 12 * u * s, 6 * u * s
+        box_w = max(box[2] - box[0] for _, box, _ in rows) + 2 * pad
+        box_h = sum(box[3] - box[1] for _, box, _ in rows) + 2 * pad + gap * (len(rows) - 1)
+        x1, y0 = self.width * s - 16 * u * s, 16 * u * s
+        x0 = x1 - box_w
+        draw.rounded_rectangle((x0, y0, x1, y0 + box_h), radius=10 * u * s, fill=CARD)
+        draw.rectangle((x0, y0 + 8 * u * s, x0 + 4 * u * s, y0 + box_h - 8 * u * s), fill=ACCENT)
+        y = y0 + pad
+        for i, (text, box, font) in enumerate(rows):
+            colour = (255, 255, 255, 255) if i == 0 else (255, 226, 160, 255)
+            try:
+                draw.text((x0 + pad - box[0], y - box[1]), text, font=font, fill=colour)
+            except (UnicodeError, ValueError, OSError):
+                draw.text((x0 + pad - box[0], y - box[1]), _ascii(text), font=font, fill=colour)
+            y += box[3] - box[1] + gap
+        return image.reduce(SUPERSAMPLE)
+
     def _name_tag(self) -> Image.Image | None:
         if not self.name:
             return None
@@ -309,6 +365,14 @@ class Avatar:
         except (UnicodeError, ValueError, OSError):
             draw.text((tx, ty), _ascii(text), font=font, fill=(255, 255, 255, 255))
         return image.reduce(SUPERSAMPLE)
+
+
+def _cjk_font(size: int) -> Font:
+    """A font with Chinese glyphs (Noto Sans CJK, which `make browser` installs), else the default."""
+    for path in CJK_FONTS:
+        with contextlib.suppress(OSError, ImportError, ValueError):
+            return ImageFont.truetype(path, size)
+    return _font(size)
 
 
 def _font(size: int) -> Font:
