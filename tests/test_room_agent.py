@@ -126,7 +126,9 @@ def test_talking_over_the_agent_in_the_browser_stops_it(server: str, say: Speake
         wait_for(page, "window.viewer && window.viewer.ready", 30)
         speak(page, question)
         wait_for(page, "window.viewer.agentLevel && window.viewer.agentLevel.firstLoud !== null", 90)
-        time.sleep(0.6)  # the agent is mid-answer
+        # mid-answer, at a moment the agent is sounding (not in the pause between two clauses)
+        mid = "performance.now() - window.viewer.agentLevel.firstLoud > 600"
+        wait_for(page, f"{mid} && performance.now() - window.viewer.agentLevel.lastLoud < 40", 30)
         onset = speak(page, interruption)
         interruption_end = onset + 1000 * len(interruption) / RATE
         time.sleep(len(interruption) / RATE + 0.5)
