@@ -91,10 +91,6 @@ def detect_language(text: str) -> str:
 @lru_cache(maxsize=65536)
 def stem(word: str) -> str:
     """A word without its English inflection ("washing" -> "wash", "batteries" -> "battery")."""
-    return _stem(word)
-
-
-def _stem(word: str) -> str:
     for suffix, keep in (("ies", "y"), ("ing", ""), ("es", ""), ("s", ""), ("ed", "")):
         if len(word) > len(suffix) + 3 and word.endswith(suffix):
             return word[: -len(suffix)] + keep
@@ -108,7 +104,7 @@ def tokens(text: str, drop_stopwords: bool = True) -> list[str]:
     for word in LATIN_WORD.findall(text):
         if drop_stopwords and word in EN_STOPWORDS:
             continue
-        out.append(_stem(word))
+        out.append(stem(word))
     for run in CJK_RUN.findall(text):
         for word in _jieba().lcut_for_search(run):
             if drop_stopwords and word in ZH_STOPWORDS:
