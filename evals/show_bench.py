@@ -97,6 +97,7 @@ def measure(heard: Heard, catalog: Catalog) -> dict[str, Any]:
     bridges = {bridge(p, lang) for p in catalog.products for lang in ("zh", "en")}
     lines = [(t, text) for t, text in shows if text not in bridges]
     answers = [(t, c["text"]) for t, c in heard.captions if c.get("role") == "agent" and not c.get("show")]
+    following = next_lines(catalog)
     latency = []
     resumed: list[bool] = []
     for asked_at, _ in heard.asked:
@@ -106,7 +107,7 @@ def measure(heard: Heard, catalog: Catalog) -> dict[str, Any]:
         before = [text for t, text in lines if t < asked_at]
         after = [text for t, text in lines if t > (first or asked_at)]
         if before and after:
-            resumed.append(after[0] == next_line(catalog, before[-1]))
+            resumed.append(after[0] == following.get(before[-1]))
     said = [text for _, text in shows] + [text for _, text in answers]
     everything = catalog_numbers(catalog, tuple(p.id for p in catalog.products))
     stray = sorted({n for text in said for n in spoken_numbers(text)} - everything)
@@ -128,19 +129,15 @@ def measure(heard: Heard, catalog: Catalog) -> dict[str, Any]:
     }
 
 
-def next_line(catalog: Catalog, line: str) -> str | None:
-    """The show line that follows `line` in its segment (or the next segment's first line)."""
+def next_lines(catalog: Catalog) -> dict[str, str]:
+    """Each show line -> the line that follows it in its segment (after the last: the next segment's first)."""
     segments = plan_rundown(catalog).segments
-    for k, segment in enumerate(segments):
-        product = catalog.product(segment.product_id)
-        said = segment_lines(catalog, product, segment.language)
-        if line in said:
-            i = said.index(line)
-            if i + 1 < len(said):
-                return said[i + 1]
-            following = segments[(k + 1) % len(segments)]
-            return segment_lines(catalog, catalog.product(following.product_id), following.language)[0]
-    return None
+    said = [segment_lines(catalog, catalog.product(s.product_id), s.language) for s in segments]
+    following: dict[str, str] = {}
+    for k, lines in enumerate(said):
+        for line, after in zip(lines, [*lines[1:], said[(k + 1) % len(said)][0]], strict=True):
+            following.setdefault(line, after)
+    return following
 
 
 def run(catalog: Catalog, questions: list[str], minutes: float, seed: int, out: Path, baseline: bool) -> dict:

@@ -19,6 +19,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from knowledge.cache import cache_root
 from knowledge.catalog import Text
 from knowledge.facts import Fact
 
@@ -40,9 +41,8 @@ class LiveFactError(ValueError):
 
 def live_facts_file(catalog: Path) -> Path:
     """Where a catalog's live facts are kept by default: one file per catalog in the cache."""
-    root = Path(os.environ.get("LIVEHOST_CACHE") or Path.home() / ".cache" / "livehost")
     key = hashlib.sha256(str(catalog.resolve()).encode()).hexdigest()[:16]
-    return root / "live" / f"{catalog.stem}-{key}.json"
+    return cache_root() / "live" / f"{catalog.stem}-{key}.json"
 
 
 @dataclass(frozen=True)
@@ -68,8 +68,12 @@ class LiveFact:
             statement=self.text,
         )
 
+    def record(self) -> dict[str, object]:
+        """As kept in the file."""
+        return {**asdict(self), "text": {"zh": self.text.zh, "en": self.text.en}}
+
     def to_json(self, now: float) -> dict[str, object]:
-        return {**asdict(self), "text": {"zh": self.text.zh, "en": self.text.en}, "active": self.active(now)}
+        return {**self.record(), "active": self.active(now)}
 
 
 class LiveFacts:
@@ -169,7 +173,7 @@ class LiveFacts:
         if self.path is None:
             return
         data = {
-            "facts": [{**asdict(f), "text": {"zh": f.text.zh, "en": f.text.en}} for f in self._facts.values()],
+            "facts": [f.record() for f in self._facts.values()],
             "announced": sorted(self._announced & set(self._facts)),
         }
         try:

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
+from knowledge.cache import cache_root
 from knowledge.catalog import Catalog
 from knowledge.embedding import Embedder
 from knowledge.facts import Fact, catalog_facts
@@ -67,7 +68,7 @@ EMBEDDED = frozenset({"spec", "faq", "description", "detail", "policy"})
 
 
 def vector_cache() -> Path:
-    return Path(os.environ.get("LIVEHOST_CACHE") or Path.home() / ".cache" / "livehost") / "vectors"
+    return cache_root() / "vectors"
 
 
 def clear_vector_cache() -> None:
@@ -173,13 +174,10 @@ class FactIndex:
         lexical = [self.bm25_text_score(question, texts[p]) for p in product_ids]
         top = max(lexical) or 1.0
         scores = [
-            0.5 * float(v @ query) + self._best_support(query, pid) + 0.3 * lx / top + 0.15 * (pid in favoured)
+            0.5 * float(v @ query) + self._support(query, pid)[0] + 0.3 * lx / top + 0.15 * (pid in favoured)
             for v, lx, pid in zip(vectors, lexical, product_ids, strict=True)
         ]
         return [pid for _, pid in sorted(zip(scores, product_ids, strict=True), key=lambda x: -x[0])]
-
-    def _best_support(self, query: np.ndarray, product_id: str) -> float:
-        return self._support(query, product_id)[0]
 
     def supporting_fact(self, question: str, product_id: str) -> Fact | None:
         """The product's fact that best meets the need the question states."""

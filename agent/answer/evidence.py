@@ -130,14 +130,16 @@ def mentioned(question: str, facts: list[Fact], names: str, known: Set[str] = fr
             if best is None or rank < best[0]:
                 best = (rank, fact)
             continue
-        polarity = not any(_negated(said, spot) for _, s in spots.values() for spot in s)
         if best is None or rank < best[0]:
-            opening = YES if polarity else NO
-            statement = Text(
-                zh=opening.get("zh") + fact.statement.get("zh"), en=opening.get("en") + fact.statement.get("en")
-            )
-            best = (rank, replace(fact, statement=statement, polarity=polarity))
+            best = (rank, _opened(fact, not any(_negated(said, spot) for _, s in spots.values() for spot in s)))
     return best[1] if best else None
+
+
+def _opened(fact: Fact, polarity: bool) -> Fact:
+    """The fact as the answer to a yes/no question: its statement opened with the yes or the no."""
+    opening = YES if polarity else NO
+    statement = Text(zh=opening.get("zh") + fact.statement.get("zh"), en=opening.get("en") + fact.statement.get("en"))
+    return replace(fact, statement=statement, polarity=polarity)
 
 
 def confirmed(question: str, fact: Fact, product_names: str = "", aspect_terms: Sequence[str] = ()) -> Fact:
@@ -165,10 +167,7 @@ def confirmed(question: str, fact: Fact, product_names: str = "", aspect_terms: 
                 spots.append(m.start())
         if not spots:
             return fact
-    negative = any(_negated(value, spot) for spot in spots)
-    opening = NO if negative else YES
-    statement = Text(zh=opening.get("zh") + fact.statement.get("zh"), en=opening.get("en") + fact.statement.get("en"))
-    return replace(fact, statement=statement, polarity=not negative)
+    return _opened(fact, not any(_negated(value, spot) for spot in spots))
 
 
 def evidencing(question: str, facts: tuple[Fact, ...], names: str, known: Set[str] = frozenset()) -> tuple[Fact, ...]:

@@ -12,6 +12,7 @@ import re
 from collections.abc import Set
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
+from functools import cached_property
 from typing import Literal
 
 from agent.answer import operations as ops
@@ -81,16 +82,19 @@ class Planner:
         self._aspect_words = {compact(t) for a in ASPECTS for t in a.terms}
         # words of the catalog's own names ("Smart" in "Smart Plug P1") are never an unknown model
         self._name_words = {w.lower() for n in names for w in re.findall(r"[A-Za-z0-9]+", n)}
-        # every Latin-script word the catalog uses: a yes/no question's other words are chat
-        self._latin_words = {
-            w for f in knowledge.index.facts for t in (*f.label.variants(), *f.value.variants()) for w in latin_words(t)
-        }
         self._shop_words = {
             t
             for p in knowledge.catalog.products
             for text in (*p.name.variants(), *p.aliases, *(p.category.variants() if p.category else []))
             for t in tokens(text)
         }
+
+    @cached_property
+    def _latin_words(self) -> set[str]:
+        """Every Latin-script word the catalog uses (a yes/no question's other words are chat); built at
+        the first yes/no question, not with every catalog load."""
+        facts = self.kb.index.facts
+        return {w for f in facts for t in (*f.label.variants(), *f.value.variants()) for w in latin_words(t)}
 
     def plan(self, question: str, on_stage: str | None = None) -> Plan:
         return in_language(self._plan(question, on_stage))
@@ -169,8 +173,7 @@ class Planner:
             if (CJK.search(label) and len(compact(label)) >= 2 and compact(label) in q)
             or (not CJK.search(label) and len(label) >= 3 and latin_words(label) and latin_words(label) <= words)
         ]
-        said = [(n, f) for n, f in said if not any(compact(f.label.get("en")) in a for a in asked)]
-        said = [(n, f) for n, f in said if not any(compact(f.label.get("zh")) in a for a in asked)]
+        said = [(n, f) for n, f in said if not any(compact(t) in a for t in f.label.variants() for a in asked)]
         return max(said, key=lambda x: x[0])[1] if said else None
 
     def _live(
@@ -188,8 +191,9 @@ class Planner:
         if ids:
             found = [f for pid in ids for f in live.active(pid, shop_wide=asks_offer) if f.kind in kinds]
         else:  # the whole shop: its own offers, then each product's
+            now = live.clock()
             found = [f for f in live.active(None) if f.kind in kinds]
-            found += [f for f in live.all() if f.product_id and f.kind in kinds and live.is_active(f.id)]
+            found += [f for f in live.all() if f.product_id and f.kind in kinds and f.active(now)]
         if not found:
             return None
         facts = [f.as_fact() for f in dict.fromkeys(found)][:MAX_FACTS]

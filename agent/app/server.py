@@ -38,6 +38,7 @@ from agent.show.report import ShowReport
 from agent.show.rundown import segment_lines
 from agent.transports.pcm_socket import IDLE_S, RATES, parse_rate, pcm_conversation
 from agent.workers import in_thread
+from knowledge.catalog import Catalog, Product
 
 log = logging.getLogger("livehost.server")
 PAGES = Path(__file__).parent / "pages"
@@ -215,13 +216,22 @@ def create_app(
         return stages
 
     stages_for = voice_stages if voice is not None else None
-    site = add_room(
-        app, room or RoomOptions(), token, stages_for, lambda p: host.catalog.current.catalog.has_product(p)
-    )
+
+    def has_product(product_id: str) -> bool:
+        return host.catalog.current.catalog.has_product(product_id)
+
+    def on_catalog(product_id: str) -> tuple[Catalog, Product]:
+        """The current catalog and its product, or one 404 with the reason."""
+        catalog = host.catalog.current.catalog
+        if not catalog.has_product(product_id):
+            raise HTTPException(404, f"product '{product_id[:80]}' is not in the catalog")
+        return catalog, catalog.product(product_id)
+
+    site = add_room(app, room or RoomOptions(), token, stages_for, has_product)
     if room is not None and room.show is not None:
         room.show.watchers.append(shown.segment)
 
-    add_live_routes(app, host.live, site.is_host, lambda p: host.catalog.current.catalog.has_product(p))
+    add_live_routes(app, host.live, site.is_host, has_product)
 
     def bearer(authorization: str | None) -> str | None:
         return (authorization or "").removeprefix("Bearer ").strip() or None
@@ -311,10 +321,7 @@ def create_app(
     @app.get("/api/products/{product_id}")
     async def product(product_id: str) -> dict[str, Any]:
         """The product card the pages show while the product is on stage."""
-        catalog = host.catalog.current.catalog
-        if not catalog.has_product(product_id):
-            raise HTTPException(404, f"product '{product_id[:80]}' is not in the catalog")
-        card = product_card(catalog, catalog.product(product_id))
+        card = product_card(*on_catalog(product_id))
         # the operator's offers for it right now, in their own words
         card["offers"] = [{"zh": f.text.zh, "en": f.text.en} for f in host.live.active(product_id) if f.kind != "stock"]
         return card
@@ -334,10 +341,7 @@ def create_app(
     @app.get("/api/products/{product_id}/points")
     async def talking_points(product_id: str) -> dict[str, list[str]]:
         """What a person hosting beside the AI can say about the product: the show's own grounded lines."""
-        catalog = host.catalog.current.catalog
-        if not catalog.has_product(product_id):
-            raise HTTPException(404, f"product '{product_id[:80]}' is not in the catalog")
-        product = catalog.product(product_id)
+        catalog, product = on_catalog(product_id)
         return {lang: segment_lines(catalog, product, lang) for lang in ("zh", "en")}
 
     @app.post("/api/ask")

@@ -33,6 +33,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from knowledge.cache import cache_root
+
 __all__ = [
     "DEFAULT_MODEL",
     "ModelError",
@@ -77,16 +79,6 @@ _HUB_ID_RE = re.compile(r"^[A-Za-z0-9][\w.\-]*/[\w.\-]+$")
 # --------------------------------------------------------------------------------------------
 # public API
 # --------------------------------------------------------------------------------------------
-
-
-def cache_root(cache_dir: Path | str | None = None) -> Path:
-    """Cache root: ``cache_dir``, else ``$LIVEHOST_CACHE``, else ``~/.cache/livehost``."""
-    if cache_dir is not None:
-        return Path(cache_dir).expanduser()
-    env = os.environ.get("LIVEHOST_CACHE")
-    if env:
-        return Path(env).expanduser()
-    return Path.home() / ".cache" / "livehost"
 
 
 def resolve_model(source: str | None, cache_dir: Path | None = None) -> Path:

@@ -20,6 +20,8 @@ from typing import Any
 
 import yaml
 
+from knowledge.cache import cache_root
+
 log = logging.getLogger("livehost.report")
 MAX_TURNS = 5000  # a day of questions; the oldest go first
 MAX_SAMPLES = 1440  # viewers, once a minute for a day
@@ -140,5 +142,4 @@ def faq_draft(unknown: list[tuple[str, tuple[str, ...]]]) -> str:
 
 def report_file(catalog: Path) -> Path:
     """Where a show's report is kept by default: one file per start, in the cache."""
-    root = Path(os.environ.get("LIVEHOST_CACHE") or Path.home() / ".cache" / "livehost")
-    return root / "reports" / f"{catalog.stem}-{time.strftime('%Y%m%d-%H%M%S')}.json"
+    return cache_root() / "reports" / f"{catalog.stem}-{time.strftime('%Y%m%d-%H%M%S')}.json"
