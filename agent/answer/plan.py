@@ -9,32 +9,25 @@ The language model only ever phrases a plan; it never decides whether a fact exi
 from __future__ import annotations
 
 import re
-from collections.abc import Set
-from dataclasses import dataclass, field, replace
-from decimal import Decimal
+from dataclasses import replace
 from functools import cached_property
-from typing import Literal
 
 from agent.answer import operations as ops
 from agent.answer import queries
+from agent.answer.catalog_queries import CatalogQueries
 from agent.answer.evidence import YES_NO_QUESTION, asked_terms, confirmed, evidencing, latin_words, mentioned
-from agent.answer.language import foreign, in_language
+from agent.answer.language import in_language
+from agent.answer.planned import MAX_FACTS, Plan
 from agent.answer.screening import screen
 from knowledge.aspects import ASPECTS, AspectHit, answers, detect
 from knowledge.base import KnowledgeBase
 from knowledge.catalog import Product
-from knowledge.facts import Fact, speakable
+from knowledge.facts import Fact
 from knowledge.resolve import CATEGORY_GROUPS, Resolution
 from knowledge.text import CJK, compact, detect_language, normalize, tokens
 from knowledge.vocabulary import category_terms, measure_units
 
-Status = Literal["answered", "unknown", "declined"]
-
 MAX_PRODUCTS = 3  # an ambiguous category with more products than this gets a clarifying question
-# an answer is 1-3 short sentences: one per fact; in a comparison one per product and aspect
-MAX_FACTS = 3
-# questions about a price cut or a promotion, which the operator's live offers answer first
-OFFER_ASPECTS = frozenset({"discount", "promotion"})
 # without an aspect word, a fact must be this similar to the question to answer it
 MIN_SEMANTIC = 0.45
 MIN_LEXICAL_WITH_SEMANTIC = (0.6, 0.3)
@@ -47,29 +40,15 @@ MEANING_MATCH = 0.3
 # aspects a generic measure word reads as ("多大", "how big"): the measure asked for decides instead
 MEASURE_ASPECTS = frozenset({"size", "weight", "power"})
 MEANING_MARGIN = 0.08
-# a recommendation asked without naming a product or category: how close some product must come
-RECOMMEND_MATCH = 0.2
 # a model name the catalog does not know, next to a category word: "SmartWatch Ultra", "手表Ultra"
 CATEGORY_WORDS = frozenset(compact(w) for g in CATEGORY_GROUPS for w in g)
 UNKNOWN_MODEL = re.compile(r"^(?:[A-Z][A-Za-z0-9]*|[A-Za-z]*\d[A-Za-z0-9]*)$")
 
 
-@dataclass(frozen=True)
-class Plan:
-    question: str
-    language: str  # zh | en: the language of the question, and so of the answer
-    status: Status
-    reason: str  # answered: spec|faq|policy|compare|...; unknown: not_in_catalog|...; declined: manipulation|...
-    product_ids: tuple[str, ...] = ()
-    facts: tuple[Fact, ...] = ()
-    aspect: str | None = None
-    candidates: tuple[str, ...] = ()  # products the viewer may mean, when that is unclear
-    missing: tuple[str, ...] = field(default=())  # products in the question whose catalog lacks the aspect
-
-
 class Planner:
     def __init__(self, knowledge: KnowledgeBase):
         self.kb = knowledge
+        self.lookups = CatalogQueries(knowledge, self._about_catalog)
         names = {normalize(n) for p in knowledge.catalog.products for n in (*p.name.variants(), *p.aliases)}
         # a category word ("charger") names what is asked about, not an aspect of it ("charging")
         names |= {
@@ -112,11 +91,11 @@ class Planner:
             # a one-product shop: "does it support AAC?" is about that product, as if it were on stage
             resolution = Resolution((only[0].id,), "stage")
         query = queries.read_query(question) or queries.asks_own_option(question, self._single(resolution))
-        live = self._live(question, lang, resolution, hits, query)
+        live = self.lookups.live(question, lang, resolution, hits, query)
         if live is not None:
             return live
         if query is not None:
-            queried = self._query(question, lang, query, resolution, hits)
+            queried = self.lookups.plan(question, lang, query, resolution, hits)
             if queried is not None:
                 return queried
         if resolution.how != "name" and self._unknown_model(question):
@@ -176,32 +155,6 @@ class Planner:
         said = [(n, f) for n, f in said if not any(compact(t) in a for t in f.label.variants() for a in asked)]
         return max(said, key=lambda x: x[0])[1] if said else None
 
-    def _live(
-        self, question: str, lang: str, resolution: Resolution, hits: list[AspectHit], query: queries.Query | None
-    ) -> Plan | None:
-        """An offer or a stock count the operator has stated for now answers before the catalog does:
-        "有优惠吗?" gets the live offer, "how many are left?" the live count."""
-        live = self.kb.live
-        asks_stock = query is not None and query.operation == "stock"
-        asks_offer = any(h.aspect.name in OFFER_ASPECTS for h in hits)
-        if live is None or not (asks_stock or asks_offer):
-            return None
-        kinds = ("stock",) if asks_stock else ("offer", "countdown")
-        ids = resolution.product_ids
-        if ids:
-            found = [f for pid in ids for f in live.active(pid, shop_wide=asks_offer) if f.kind in kinds]
-        else:  # the whole shop: its own offers, then each product's
-            now = live.clock()
-            found = [f for f in live.active(None) if f.kind in kinds]
-            found += [f for f in live.all() if f.product_id and f.kind in kinds and f.active(now)]
-        if not found:
-            return None
-        facts = [f.as_fact() for f in dict.fromkeys(found)][:MAX_FACTS]
-        if asks_offer and len(ids) == 1:
-            facts.append(self._price(self.kb.catalog.product(ids[0])))
-        pids = ids or tuple(dict.fromkeys(f.product_id for f in found if f.product_id))
-        return Plan(question, lang, "answered", "live", pids, tuple(facts), aspect="live")
-
     def _with_evidence(self, question: str, lang: str, products: tuple[str, ...], plan: Plan) -> Plan:
         """A yes/no question about one product whose plan does not speak to what was asked (an
         unknown, or facts without the asked words) is answered by the fact that says them, if one does."""
@@ -235,50 +188,6 @@ class Planner:
             return None
         return ranked[0].fact
 
-    def _query(
-        self, question: str, lang: str, query: queries.Query, resolution: Resolution, hits: list[AspectHit]
-    ) -> Plan | None:
-        """A question that is a catalog query (cheapest, stock, options, the store...), when it is one."""
-        catalog = self.kb.catalog
-        ids = resolution.product_ids or resolution.candidates
-        products = [catalog.product(p) for p in ids]
-        single = products[0] if len(products) == 1 else None
-        op = query.operation
-        fact: Fact | None = None
-        if op == "store":
-            fact = ops.store_fact(catalog)
-        elif op == "sell" and (resolution.how == "none" or not [h for h in hits if h.aspect.name != "price"]):
-            if resolution.how in ("category", "ambiguous"):
-                fact = ops.store_fact(catalog, found=products)
-            elif resolution.how == "none":
-                fact = ops.store_fact(catalog, asked=question)
-        elif op in ("cheapest", "dearest"):
-            cheap = op == "cheapest"
-            if single is not None and single.variants:
-                fact = ops.extreme_variant(catalog, single, question, cheap)
-            elif resolution.how in ("category", "ambiguous", "none") or len(products) > 1:
-                fact = ops.extreme_product(catalog, products or list(catalog.products), cheap, question)
-        elif single is not None and op == "stock":
-            fact = ops.stock_fact(catalog, single, ops.named_variants(question, single) or list(single.variants))
-        elif single is not None and op == "options":
-            fact = ops.options_fact(single, question)
-        elif single is not None and op == "has_option" and query.value:
-            fact = ops.has_option_fact(single, query.value)
-        elif single is not None and op == "overview":
-            return self._overview(question, lang, single)
-        elif op == "recommend" and not (resolution.how == "name" and len(products) > 1):
-            pool = products or list(catalog.products)
-            unnamed = not products and not query.value and not hits and not self._about_catalog(question)
-            if unnamed and self.kb.index.best_product_score(question, [p.id for p in pool]) < RECOMMEND_MATCH:
-                return None  # "recommend a hotpot place": nothing the shop sells
-            if resolution.how == "ambiguous":  # "a bag for uni": the word's products first, not only them
-                return self._recommend(question, lang, query, list(catalog.products), favoured=set(ids))
-            return self._recommend(question, lang, query, products or list(catalog.products))
-        if fact is None:
-            return None
-        pids = (fact.product_id,) if fact.product_id else ()
-        return Plan(question, lang, "answered", op, pids, (fact,), aspect=op)
-
     def _by_variant(self, question: str, resolution: Resolution) -> Resolution:
         """Of several products the question may mean, the one whose option it names ("the lavender power bank")."""
         if resolution.how != "ambiguous":
@@ -305,43 +214,6 @@ class Planner:
         product = self.kb.catalog.product(product_id)
         category = product.category.variants() if product.category else ()
         return " ".join((*product.name.variants(), *product.aliases, *category))
-
-    def _price(self, product: Product) -> Fact:
-        """What a product costs: over its options when they differ, else its own price fact."""
-        own = next(f for f in self.kb.facts_of(product.id) if f.kind == "price")
-        return ops.price_range(self.kb.catalog, product) or own
-
-    def _overview(self, question: str, lang: str, product: Product) -> Plan:
-        facts = self.kb.facts_of(product.id)
-        # the description's first sentence when it has several (an answer is 1-3 short sentences)
-        described = [f for f in facts if f.key == "detail0"] or [f for f in facts if f.kind == "description"]
-        chosen = [f for f in described if not foreign(f, lang)][:1]
-        price = self._price(product)
-        # the specs the answer's language can name first: "Vendor" is not said in a Chinese answer
-        specs = sorted(
-            (f for f in facts if f.kind == "spec" and f.variant is None), key=lambda f: not speakable(f.label, lang)
-        )
-        specs = specs[: 2 if chosen else 3]
-        return Plan(question, lang, "answered", "overview", (product.id,), (*chosen, *specs, price), aspect="overview")
-
-    def _recommend(
-        self, question: str, lang: str, query: queries.Query, products: list[Product], favoured: Set[str] = frozenset()
-    ) -> Plan | None:
-        budget = Decimal(query.value) if query.value else None
-        pool = [p for p in products if budget is None or Decimal(ops.lowest_price(p)) <= budget]
-        if not pool:
-            return None
-        ranked = self.kb.index.rank_products(question, [p.id for p in pool], favoured)
-        best = self.kb.catalog.product(ranked[0])
-        facts = self.kb.facts_of(best.id)
-        support = self.kb.index.supporting_fact(question, best.id)
-        described = [f for f in facts if f.kind in ("spec", "description")]
-        if support is not None and support in described:
-            fitting = [support]
-        else:
-            fitting = [s.fact for s in self.kb.index.search(question, described, k=1)]
-        price = self._price(best)
-        return Plan(question, lang, "answered", "recommend", (best.id,), (*fitting, price), aspect="recommend")
 
     def _about_catalog(self, question: str) -> bool:
         """Whether the question names anything the shop has: a word of a product's name or category."""
