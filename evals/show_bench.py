@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from agent.answer.grounding import spoken_numbers
-from agent.show.rundown import bridge, plan_rundown, segment_lines
+from agent.show.rundown import HOOKS, bridge, plan_rundown, segment_lines
 from evals.agent_process import serving
 from evals.faq import catalog_numbers
 from evals.stats import percentiles
@@ -132,11 +132,12 @@ def measure(heard: Heard, catalog: Catalog) -> dict[str, Any]:
 def next_lines(catalog: Catalog) -> dict[str, str]:
     """Each show line -> the line that follows it in its segment (after the last: the next segment's first)."""
     segments = plan_rundown(catalog).segments
-    said = [segment_lines(catalog, catalog.product(s.product_id), s.language) for s in segments]
     following: dict[str, str] = {}
-    for k, lines in enumerate(said):
-        for line, after in zip(lines, [*lines[1:], said[(k + 1) % len(said)][0]], strict=True):
-            following.setdefault(line, after)
+    for loop in range(len(HOOKS["en"])):  # the connecting phrases change with the loop, five times round
+        said = [segment_lines(catalog, catalog.product(s.product_id), s.language, loop) for s in segments]
+        for k, lines in enumerate(said):
+            for line, after in zip(lines, [*lines[1:], said[(k + 1) % len(said)][0]], strict=True):
+                following.setdefault(line, after)
     return following
 
 
@@ -150,7 +151,10 @@ def run(catalog: Catalog, questions: list[str], minutes: float, seed: int, out: 
     results = {}
     for name, show in (("with show", True), ("without show", False)) if baseline else (("with show", True),):
         args = ["--composer", "catalog", "--greet-every", "0", "--report", str(out / "report-server.json")]
-        args += ["--live-facts", str(out / "live.json")] + (["--show", "auto"] if show else [])
+        state = out / "show-state.json"
+        state.unlink(missing_ok=True)  # every run starts the show from the top
+        args += ["--live-facts", str(out / "live.json"), "--show-state", str(state)]
+        args += ["--show", "auto"] if show else []
         log = out / f"agent-{name.replace(' ', '-')}.log"
         with serving(*args, env={"LIVEHOST_ADMIN_TOKEN": ADMIN}, log=log) as (url, _):
             token = _viewer_token(url)

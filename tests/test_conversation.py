@@ -413,3 +413,22 @@ def test_the_room_plays_answers_in_the_order_the_questions_were_asked(engine: An
 
     order, first, second = asyncio.run(run())
     assert order == [QUESTION, "How much is the SmartBand X2?"]
+
+
+def test_a_closed_conversation_is_freed_at_once_not_at_the_collectors_next_full_pass(engine: AnswerEngine) -> None:
+    """Its VAD holds a native model (Silero: about 2 MB); a cycle would keep it until a rare full collection."""
+    import gc
+    import weakref
+
+    async def main() -> weakref.ref[Conversation]:
+        conv, *_ = await _one_turn(engine)  # heard, answered, played, closed
+        assert conv.turns and conv.turns[0].answer
+        return weakref.ref(conv)
+
+    gc.collect()
+    gc.disable()
+    try:
+        gone = asyncio.run(main())
+        assert gone() is None, [type(r).__name__ for r in gc.get_referrers(gone())]
+    finally:
+        gc.enable()

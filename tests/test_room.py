@@ -236,6 +236,48 @@ def test_the_host_pauses_resumes_and_skips_the_show(server: tuple[str, str]) -> 
     assert 'needs "paused"' in empty
 
 
+def test_the_host_moves_the_show_within_the_rundown_the_agent_published(server: tuple[str, str]) -> None:
+    rundown = {"segments": [{"product": f"p{i}", "language": "en", "name": f"P{i}"} for i in range(3)], "current": 0}
+
+    async def run() -> tuple[list[str], list[dict]]:
+        host = RoomClient(server[0], "moves", mint(server, "host", room="moves"))
+        agent = RoomClient(server[0], "moves", mint(server, "agent", room="moves"))
+        await host.connect()
+        await agent.connect()
+        refused = []
+        for message, sender in (
+            ({"type": "show", "go_to": 1}, host),  # no rundown published yet
+            ({"type": "rundown", **rundown}, host),  # only the agent publishes it
+            ({"type": "rundown", **rundown, "current": 3}, agent),
+        ):
+            with pytest.raises(RoomError) as e:
+                await sender.request(message)
+            refused.append(str(e.value))
+        await agent.request({"type": "rundown", **rundown})
+        for bad in ({"go_to": 3}, {"order": [0, 0, 1]}, {"order": [2, 1]}, {"skip": True, "repeat": True}):
+            with pytest.raises(RoomError) as e:
+                await host.request({"type": "show", **bad})
+            refused.append(str(e.value))
+        for good in ({"go_to": 2}, {"order": [2, 0, 1]}, {"repeat": True}):
+            await host.request({"type": "show", **good})
+        await agent.request({"type": "ping"})  # the agent has read every event sent before its pong
+        heard = []
+        while not agent.events.empty():
+            heard.append(agent.events.get_nowait())
+        await host.close()
+        await agent.close()
+        return refused, heard
+
+    refused, heard = asyncio.run(run())
+    assert "no show is running" in refused[0] and "only the agent" in refused[1] and "past its 3" in refused[2]
+    assert "segments 0 to 2, not 3" in refused[3] and "once" in refused[4] and "once" in refused[5]
+    assert "one way at a time" in refused[6], refused
+    moves = [{k: v for k, v in e.items() if k != "type"} for e in heard if e["type"] == "show"]
+    assert moves == [{"go_to": 2}, {"order": [2, 0, 1]}, {"repeat": True}]  # what the agent applies, in order
+    states = [e["state"] for e in heard if e["type"] == "state"]
+    assert states and states[-1]["rundown"] == rundown  # kept in the room: a host page that joins later lists it
+
+
 def test_the_room_forwards_a_publishers_audio_and_data_to_a_subscriber(server: tuple[str, str]) -> None:
     async def run() -> tuple[float, list[str], dict]:
         alice = RoomClient(server[0], "live", mint(server, "viewer", name="Alice"))

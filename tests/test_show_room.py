@@ -32,7 +32,7 @@ def minted(server: str, role: str, name: str = "") -> dict[str, str]:
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     files = tmp_path_factory.mktemp("show")  # not the user's own live facts and reports
     args = ("--composer", "catalog", "--show", "auto", "--live-facts", str(files / "live.json"), "--greet-every", "1")
-    args += ("--report", str(files / "report.json"))
+    args += ("--report", str(files / "report.json"), "--show-state", str(files / "show-state.json"))
     with running_server(*args, env={"LIVEHOST_ADMIN_TOKEN": ADMIN}) as (url, _):
         deadline = time.monotonic() + 120
         while "agent" not in json.loads(urllib.request.urlopen(url + "/healthz").read())["rooms"].get("live", []):
@@ -150,6 +150,33 @@ def test_the_host_sets_a_live_offer_on_the_host_page_and_removes_it(server: str,
     assert "band-x2" in row and "直播间下单立减30元" in row, row
     assert "立减30元" in asked["answer"], asked
     assert httpx.get(f"{server}/api/products/band-x2").json()["offers"] == []
+
+
+def test_the_host_page_lists_the_rundown_and_presents_or_moves_a_segment(server: str, tmp_path: Path) -> None:
+    from evals.room import chromium
+
+    url = minted(server, "host")["url"]
+    with chromium() as browser:
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.goto(f"{server}{url}")
+        listed = "window.hostState.rundown && window.hostState.rundown.segments.length > 4"
+        page.wait_for_function(listed, timeout=120_000)
+        before = page.evaluate("window.hostState.rundown")
+        page.click("#rundown li:nth-child(4) button[title='present this segment now']")  # place 3
+        page.wait_for_function("window.hostState.rundown.current === 3", timeout=60_000)
+        wanted = before["segments"][3]["product"]
+        page.wait_for_function(f"window.hostState.state.on_stage === '{wanted}'", timeout=60_000)
+        page.click("#rundown li:nth-child(6) button[title='earlier in the show']")  # place 5 moves up to 4
+        page.wait_for_function(
+            f"window.hostState.rundown.segments[4].product === '{before['segments'][5]['product']}'", timeout=60_000
+        )
+        listed = page.inner_text("#rundown")
+        page.screenshot(path=str(tmp_path / "host-rundown.png"), full_page=True)
+        after = page.evaluate("window.hostState.rundown")
+    moved = [s["product"] for s in before["segments"]]
+    moved[4], moved[5] = moved[5], moved[4]
+    assert [s["product"] for s in after["segments"]] == moved and after["current"] == 3
+    assert before["segments"][3]["name"] in listed and "undefined" not in listed, listed
 
 
 def test_when_a_person_goes_live_the_ai_co_hosts_and_its_show_waits_until_they_stop(server: str) -> None:

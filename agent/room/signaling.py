@@ -4,7 +4,8 @@ Everything a participant does in a room goes through here as JSON messages, the 
 browser and for the agent: `publish` and `subscribe` (an SDP offer in, the answer back), `chat`,
 and, for the host, `stage` (the product on stage; the agent sends it too, for the product its show
 presents), `agent` (pause/resume it, or mute it: answers in the chat only) and `show` (pause or
-resume the show, skip to its next segment). Room
+resume the show, skip to its next segment, repeat it, go to a segment, change the order); the
+agent publishes its show's `rundown` (segments and the one presented), kept in the room's state. Room
 events (`welcome`, `joined`, `left`, `published`, `unpublished`, `chat`, `state`) come back on the
 same socket. A request may carry an `id`, echoed in its reply (`{"type": "ok"}` when there is
 nothing else to say). Every message has a strict schema
@@ -34,6 +35,7 @@ MAX_MESSAGE_CHARS = 32000
 MAX_JSON_DEPTH = 32  # deeper JSON is refused before it is parsed (the parser recurses)
 MAX_CHAT_CHARS = 300
 CHAT_BURST, CHAT_WINDOW_S = 5, 10.0  # at most this many chat messages per window per participant
+MAX_SEGMENTS = 500  # a show's rundown, as the agent publishes it to the room
 OUTBOX_LIMIT = 256  # events queued for a participant that does not read them; more and it is dropped
 
 
@@ -85,6 +87,21 @@ class AgentControl(_Message):
 class ShowControl(_Message):
     paused: StrictBool | None = None  # the show waits (the agent still answers)
     skip: StrictBool | None = None  # on to the next segment now
+    repeat: StrictBool | None = None  # the segment being presented, again from its start
+    go_to: Annotated[int, Field(ge=0, lt=MAX_SEGMENTS)] | None = None  # present the segment at this place now
+    order: Annotated[list[Annotated[int, Field(ge=0)]], Field(max_length=MAX_SEGMENTS)] | None = None  # new order
+
+
+class RundownSegment(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+    product: Annotated[str, Field(max_length=64)]
+    language: Annotated[str, Field(max_length=8)]
+    name: Annotated[str, Field(max_length=120)]
+
+
+class RundownState(_Message):
+    segments: Annotated[list[RundownSegment], Field(max_length=MAX_SEGMENTS)]
+    current: Annotated[int, Field(ge=0)]
 
 
 class Ping(_Message):
@@ -98,6 +115,7 @@ MESSAGES: dict[str, type[_Message]] = {
     "stage": Stage,
     "agent": AgentControl,
     "show": ShowControl,
+    "rundown": RundownState,
     "ping": Ping,
 }
 
@@ -162,6 +180,19 @@ async def room_socket(socket: WebSocket, rooms: Rooms, tokens: Tokens, room_name
         sender.cancel()
         with contextlib.suppress(asyncio.CancelledError, Exception):
             await sender
+
+
+def _check_move(rundown: dict[str, Any] | None, message: ShowControl) -> None:
+    """A place or an order must fit the rundown the agent published."""
+    if message.go_to is None and message.order is None:
+        return
+    if not rundown or not rundown.get("segments"):
+        raise RoomError("no show is running in this room (serve --show)")
+    size = len(rundown["segments"])
+    if message.go_to is not None and message.go_to >= size:
+        raise RoomError(f"the show has segments 0 to {size - 1}, not {message.go_to}")
+    if message.order is not None and sorted(message.order) != list(range(size)):
+        raise RoomError(f"a new order lists each of the {size} segments' places (0 to {size - 1}) once")
 
 
 def json_depth_over(text: str, limit: int = MAX_JSON_DEPTH) -> bool:
@@ -238,12 +269,25 @@ async def _handle(
     if isinstance(message, ShowControl):
         if participant.role != "host":
             raise RoomError("only the host can send 'show'")
-        if message.paused is None and not message.skip:
-            raise RoomError('"show" needs "paused" (true or false) and/or "skip": true')
+        asked: dict[str, Any] = {"skip": message.skip, "repeat": message.repeat, "go_to": message.go_to}
+        moves = {k: v for k, v in {**asked, "order": message.order}.items() if v not in (None, False)}
+        if message.paused is None and not moves:
+            raise RoomError('"show" needs "paused" (true or false), "skip" or "repeat": true, "go_to" or "order"')
+        if len(moves) > 1:
+            raise RoomError(f'"show" moves one way at a time, not {" and ".join(moves)}')
+        _check_move(room.state.get("rundown"), message)
         if message.paused is not None:
             room.set_state(show_paused=message.paused)
-        if message.skip:
-            room.broadcast({"type": "show", "skip": True})
+        if moves:
+            room.broadcast({"type": "show", **moves})
+        return None
+    if isinstance(message, RundownState):
+        if participant.role != "agent":
+            raise RoomError("only the agent publishes its show's rundown")
+        if message.segments and message.current >= len(message.segments):
+            size = len(message.segments)
+            raise RoomError(f"'rundown' message: current {message.current} is past its {size} segments")
+        room.set_state(rundown=message.model_dump(exclude={"type", "id"}))
         return None
     if isinstance(message, Stage | AgentControl):
         # the agent puts on stage the product its show presents; only the host controls the agent

@@ -77,6 +77,8 @@ class AgentParticipant:
         self._presented: str | None = None  # the product the show last put on stage
         self._show_task: asyncio.Task[None] | None = None
         self._card_task: asyncio.Future[None] | None = None
+        if show is not None:
+            show.watchers_of_rundown.append(self._publish_rundown)
         self.avatar = Avatar(f"{name} · AI host")
         self.video = AvatarTrack(self.avatar, lambda: self.floor.level)
         self.listeners: dict[str, Listener] = {}
@@ -100,6 +102,7 @@ class AgentParticipant:
             self._note_host(participant)
             await self._consider(participant)
         if self.show is not None:
+            self._publish_rundown()  # the host page lists it (again, after a rejoin)
             speaker = self.stages_for(VOICE_RATE).speaker
             show = self.show.run(speaker, self.floor.room_busy, self._present, self._show_caption)
             self._show_task = asyncio.ensure_future(show)
@@ -140,8 +143,8 @@ class AgentParticipant:
             await self._drop(event["id"])
         elif kind == "state":
             self._apply(event["state"])
-        elif kind == "show" and event.get("skip") and self.show is not None:
-            self.show.skip()
+        elif kind == "show" and self.show is not None:
+            self._steer(event)
         elif kind == "watchers":
             self.video.watched = bool(event.get("video"))
         elif kind == "chat" and event.get("role") == "viewer" and not self.state.get("agent_paused"):
@@ -295,6 +298,25 @@ class AgentParticipant:
         self._presented = product_id
         if self.state.get("on_stage") != product_id:
             asyncio.ensure_future(self._send({"type": "stage", "product": product_id}))
+
+    def _steer(self, event: dict[str, Any]) -> None:
+        """The host moved the show (checked by the room against the rundown this agent published)."""
+        assert self.show is not None
+        try:
+            if event.get("skip"):
+                self.show.skip()
+            elif event.get("repeat"):
+                self.show.repeat()
+            elif event.get("go_to") is not None:
+                self.show.go_to(int(event["go_to"]))
+            elif event.get("order") is not None:
+                self.show.reorder([int(i) for i in event["order"]])
+        except ValueError as e:  # the rundown changed since the host page read it
+            log.warning("the show did not move: %s", e)
+
+    def _publish_rundown(self) -> None:
+        if self.show is not None and self.id:
+            asyncio.ensure_future(self._send({"type": "rundown", **self.show.describe()}))
 
     def _show_caption(self, text: str, language: str) -> None:
         if self.captions is not None and self.captions.readyState == "open":

@@ -132,6 +132,10 @@ class Conversation:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await task
+        # The playout calls back into this conversation: a reference cycle that only the garbage
+        # collector's rare full pass would free, and with it the VAD's native model (about 2 MB a
+        # conversation). Cut here, the conversation goes as soon as its holder lets it go.
+        self.playout.on_segment = self.playout.on_heard = None
 
     # ---- listening --------------------------------------------------------------------------
     async def _listen(self) -> None:

@@ -10,6 +10,7 @@ from typing import Any
 from agent.app.build import UserError
 from agent.show.rundown import LANGUAGES, ShowError, load_rundown, plan_rundown, to_yaml
 from agent.show.runner import GREET_EVERY_S, Show
+from agent.show.state import ShowState, show_state_file
 from knowledge.loader import SAMPLE_CATALOG, load_catalog
 
 
@@ -40,10 +41,18 @@ def show_argument(p: argparse.ArgumentParser) -> None:
         help=f"during the show, welcome viewers who joined by name at most this often (default {GREET_EVERY_S:.0f}; "
         "0: never)",
     )  # fmt: skip
+    p.add_argument(
+        "--show-state", type=Path, metavar="FILE",
+        help="where the show keeps its place and order, so a restart goes on where it was "
+        "(default: a file per catalog and show in ~/.cache/livehost/show)",
+    )  # fmt: skip
 
 
-def show_for(value: str | None, host: Any, greet_every_s: float = GREET_EVERY_S) -> Show | None:
-    """The show `--show` names for this host's catalog; a bad show file is one UserError."""
+def show_for(
+    value: str | None, host: Any, greet_every_s: float = GREET_EVERY_S, state_file: Path | None = None
+) -> Show | None:
+    """The show `--show` names for this host's catalog, at the place `state_file` kept (default: in the cache);
+    a bad show file is one UserError."""
     if not value:
         return None
     if greet_every_s < 0:
@@ -53,7 +62,8 @@ def show_for(value: str | None, host: Any, greet_every_s: float = GREET_EVERY_S)
         rundown = plan_rundown(catalog) if value == "auto" else load_rundown(Path(value), catalog)
     except ShowError as e:
         raise UserError(f"the show cannot run: {e}") from None
-    return Show(rundown, lambda: host.catalog.current.catalog, live=host.live, greet_every_s=greet_every_s)
+    state = ShowState(state_file or show_state_file(Path(host.catalog.path), value), rundown)
+    return Show(rundown, lambda: host.catalog.current.catalog, live=host.live, greet_every_s=greet_every_s, state=state)
 
 
 def cmd_show_plan(args: argparse.Namespace) -> int:

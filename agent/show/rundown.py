@@ -14,7 +14,7 @@ same grounding check as answers against the product's facts before the show star
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -33,28 +33,82 @@ MAX_SPECS = 4  # the specs a segment reads: the seller's first ones, as the cata
 MAX_LINE_CHARS = 300
 MAX_SEGMENTS = 1000
 
+# Connecting phrases, five of each: a loop of the rundown takes about a quarter of an hour on the
+# sample catalog, so a line comes back word for word only after five loops (bench-show counts repeats).
 HOOKS = {
-    "zh": ("接下来给大家介绍{name}。", "我们来看看这款{name}。", "下面这款是{name}。", "再给大家推荐一款：{name}。"),
+    "zh": (
+        "接下来给大家介绍{name}。",
+        "我们来看看这款{name}。",
+        "下面这款是{name}。",
+        "再给大家推荐一款：{name}。",
+        "来，看看{name}。",
+    ),
     "en": (
         "Next up: the {name}.",
         "Let's take a look at the {name}.",
         "Here's one worth a look: the {name}.",
         "Now for the {name}.",
+        "Time to meet the {name}.",
     ),
 }
-# with the product's name: two products of one kind must not say the same sentence (bench-show counts repeats)
-KINDS = {"zh": "{name}是一款{category}。", "en": "The {name} is one of our {category}."}
-ASKED = {"zh": "关于{name}，常有朋友问：{question}", "en": "People often ask about the {name}: {question}"}
+# with the product's name: two products of one kind must not say the same sentence
+KINDS = {
+    "zh": (
+        "{name}是一款{category}。",
+        "{name}属于我们的{category}。",
+        "说到{category}，就是这款{name}。",
+        "{name}，一款{category}。",
+        "这款{name}是{category}。",
+    ),
+    "en": (
+        "The {name} is one of our {category}.",
+        "The {name} belongs to our {category}.",
+        "Among our {category}: the {name}.",
+        "In our {category} range: the {name}.",
+        "The {name} sits with our {category}.",
+    ),
+}
+ASKED = {
+    "zh": (
+        "关于{name}，常有朋友问：{question}",
+        "很多朋友问{name}：{question}",
+        "经常有人问到{name}：{question}",
+        "说到{name}，大家常问：{question}",
+        "关于{name}，评论区常见的问题：{question}",
+    ),
+    "en": (
+        "People often ask about the {name}: {question}",
+        "A question we get a lot about the {name}: {question}",
+        "Viewers keep asking about the {name}: {question}",
+        "Something people want to know about the {name}: {question}",
+        "A common question on the {name}: {question}",
+    ),
+}
+# before a fact's own sentence, which is said as the catalog's facts have it
+LEADS = {
+    "zh": ("", "另外，", "值得一提的是，", "还有，", "再说一点："),
+    "en": ("", "Worth knowing: ", "Also good to know: ", "Note this: ", "Here's a detail: "),
+}
+# before a sentence that opens like an answer ("Yes, ...", "不能, ..."): the FAQ's, a feature's yes or no
+ANSWER_LEADS = {
+    "zh": ("", "答案是：", "简单说：", "回答一下：", "是这样的："),
+    "en": ("", "The answer: ", "In short: ", "Simply put: ", "Here it is: "),
+}
+ANSWERING = ("Yes", "No", "是的", "没有", "不")
 CALLS = {
     "zh": (
         "对{name}有什么问题，随时问我。",
         "想了解{name}的更多细节，直接在评论区问我。",
         "关于{name}，有问题尽管问。",
+        "{name}还有哪里想了解的，打在评论区。",
+        "对{name}感兴趣的朋友，有问题随时提。",
     ),
     "en": (
         "Any question about the {name}, just ask.",
         "Want to know more about the {name}? Ask me in the chat.",
         "If there's anything about the {name} you'd like to know, go ahead and ask.",
+        "Curious about anything else on the {name}? Drop it in the chat.",
+        "Questions on the {name}? I'm right here.",
     ),
 }
 BRIDGES = {"zh": "我们继续说{name}。", "en": "Back to the {name}."}
@@ -90,16 +144,23 @@ def plan_rundown(catalog: Catalog, languages: tuple[str, ...] = LANGUAGES) -> Ru
 def segment_lines(catalog: Catalog, product: Product, language: str, loop: int = 0) -> list[str]:
     """The spoken lines of a product's segment; `loop` picks the connecting phrases."""
     name = product.name.get(language)
-    lines = [HOOKS[language][loop % len(HOOKS[language])].format(name=name)]
+
+    def pick(phrases: Mapping[str, tuple[str, ...]], k: int = 0) -> str:
+        return phrases[language][(loop + k) % len(phrases[language])]
+
+    lines = [pick(HOOKS).format(name=name)]
     if product.category is not None and speakable(product.category, language):
         category = product.category.get(language)
         kind = category if language == "zh" else _plural(category.lower())
-        lines.append(KINDS[language].format(name=name, category=kind))
-    for fact in _strongest(catalog, product, language):
+        lines.append(pick(KINDS).format(name=name, category=kind))
+    for k, fact in enumerate(_strongest(catalog, product, language)):
         if fact.kind == "faq":
-            lines.append(ASKED[language].format(name=name, question=fact.label.get(language)))
-        lines.append(fact.statement.get(language))
-    lines.append(CALLS[language][loop % len(CALLS[language])].format(name=name))
+            lines.append(pick(ASKED).format(name=name, question=fact.label.get(language)))
+        statement = fact.statement.get(language)
+        answers = fact.kind == "faq" or statement.startswith(ANSWERING)
+        lead = pick(ANSWER_LEADS if answers else LEADS, k)  # each fact line its own lead this loop
+        lines.append(lead + statement)
+    lines.append(pick(CALLS).format(name=name))
     return [line.strip() for line in lines if line.strip()]
 
 

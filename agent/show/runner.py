@@ -14,13 +14,14 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 
 import numpy as np
 
 from agent.engines import Synthesizer
 from agent.session.playout import Heard, Playout, Segment
 from agent.show.rundown import Rundown, bridge, segment_lines
+from agent.show.rundown import Segment as ShowSegment
+from agent.show.state import Position, ShowState
 from agent.workers import in_thread
 from knowledge.catalog import Catalog
 from knowledge.live import LiveFact, LiveFacts
@@ -33,13 +34,6 @@ POLL_S = 0.1
 LINE, BRIDGE = 1, 2  # what a queued clause is, for the playout's reports
 
 
-@dataclass
-class Position:
-    loop: int = 0  # how many times the whole rundown has been presented
-    segment: int = 0
-    line: int = 0
-
-
 class Show:
     def __init__(
         self,
@@ -48,13 +42,17 @@ class Show:
         rate: int = 48000,
         live: LiveFacts | None = None,
         greet_every_s: float = GREET_EVERY_S,  # 0: viewers are never welcomed by name
+        state: ShowState | None = None,
     ):
         self.greet_every_s = greet_every_s
         self.rundown = rundown
         self.catalog_of = catalog_of  # the current catalog (it may be reloaded while the show runs)
         self.live = live  # the operator's live facts: woven into the segments while they hold
         self.playout = Playout(rate, on_segment=self._on_segment, on_heard=self._on_heard)
-        self.position = Position()
+        self.state = state  # where the show is, kept for a restart
+        saved = state.load() if state is not None else None
+        self.order, self.position = saved or (list(range(len(rundown.segments))), Position())
+        self.watchers_of_rundown: list[Callable[[], None]] = []  # told when the order or the segment changes
         self.on_air = False  # the floor may play the show's audio now
         self.held = False  # the room interrupted a line: a bridge comes before the rest of it
         self.lines_said = 0
@@ -87,10 +85,11 @@ class Show:
         """Present the rundown, in a loop, until cancelled."""
         self._on_line = on_line
         while True:
-            segments = self.rundown.segments
+            segments = self.segments
             if self.position.segment >= len(segments):
                 self.position = Position(self.position.loop + 1)
             segment = segments[self.position.segment]
+            self._changed()
             catalog = self.catalog_of()
             if not catalog.has_product(segment.product_id):  # gone in a catalog reload: skip it
                 self._next_segment()
@@ -136,6 +135,7 @@ class Show:
                 if await self._line_finished():
                     self.position.line += 1
                     self.lines_said += 1
+                    self._save()
             if self._moved:  # skip() or present() has set the position
                 self._moved = False
                 continue
@@ -158,13 +158,53 @@ class Show:
         return f"Welcome, {names[0] if len(names) == 1 else ', '.join(names[:-1]) + ' and ' + names[-1]}!"
 
     # ---- the host's controls ---------------------------------------------------------------
+    @property
+    def segments(self) -> list[ShowSegment]:
+        """The rundown in the order the show presents it (the host may have changed it)."""
+        return [self.rundown.segments[i] for i in self.order]
+
+    def describe(self) -> dict[str, object]:
+        """The rundown as the host page lists it: each segment's product and language, and the one presented."""
+        catalog = self.catalog_of()
+        segments = [
+            {
+                "product": s.product_id,
+                "language": s.language,
+                "name": catalog.product(s.product_id).name.get(s.language) if catalog.has_product(s.product_id) else "",
+            }
+            for s in self.segments
+        ]
+        return {"segments": segments, "current": min(self.position.segment, max(0, len(segments) - 1))}
+
     def skip(self) -> None:
         """On to the next segment now: the line being said is dropped."""
         self._move(Position(self.position.loop, self.position.segment + 1, 0))
 
+    def repeat(self) -> None:
+        """The segment being presented, again from its first line."""
+        self._move(Position(self.position.loop, self.position.segment, 0))
+
+    def go_to(self, segment: int) -> None:
+        """Present the segment at this place in the order now, from its first line."""
+        if not 0 <= segment < len(self.order):
+            raise ValueError(f"the show has segments 0 to {len(self.order) - 1}, not {segment}")
+        self._move(Position(self.position.loop, segment, 0))
+
+    def reorder(self, order: list[int]) -> None:
+        """A new order, as the current places of the segments (e.g. [1, 0, 2] swaps the first two).
+
+        The segment being presented goes on where it was, at its new place."""
+        if sorted(order) != list(range(len(self.order))):
+            raise ValueError(f"a new order lists each of the {len(self.order)} segments' places once, not {order}")
+        current = self.order[self.position.segment] if self.position.segment < len(self.order) else None
+        self.order = [self.order[i] for i in order]
+        if current is not None:
+            self.position.segment = self.order.index(current)
+        self._changed()
+
     def present(self, product_id: str) -> bool:
         """Go to the product's next segment now (the host put it on stage); False: it has none."""
-        segments = self.rundown.segments
+        segments = self.segments
         order = [(self.position.segment + k) % len(segments) for k in range(len(segments))]
         found = next((i for i in order if segments[i].product_id == product_id), None)
         if found is None:
@@ -180,6 +220,15 @@ class Show:
 
     def _next_segment(self) -> None:
         self.position = Position(self.position.loop, self.position.segment + 1, 0)
+
+    def _changed(self) -> None:
+        self._save()
+        for watcher in self.watchers_of_rundown:
+            watcher()
+
+    def _save(self) -> None:
+        if self.state is not None:
+            self.state.save(self.order, self.position)
 
     async def _until_quiet(self, room_busy: Callable[[], bool]) -> None:
         """Until nobody is asking or being answered; after questions, until it has stayed so for `QUIET_S`."""

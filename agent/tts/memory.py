@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import gc
 import sys
 import threading
 import time
@@ -92,6 +93,8 @@ class IdleTrim:
                 while not self._pending or (left := self._last + self.idle_s - time.monotonic()) > 0:
                     self._cond.wait(None if not self._pending else left)
                 self._pending = False
+            if gc.get_freeze_count():  # a server set its start-up heap aside: a full collection takes milliseconds
+                gc.collect()  # what ended conversations left in reference cycles goes before memory is handed back
             self._trim(0)
             self.trims += 1
 
