@@ -87,6 +87,15 @@ def add_bench_parsers(sub: Any, host_arguments: Callable[[Any], None], voice_arg
     show.add_argument("--out", type=Path, default=Path("reports/bench-show"))
     show.set_defaults(run=cmd_bench_show)
 
+    soak = sub.add_parser(
+        "bench-soak", help="the show over hours on a compressed clock: repeats, live facts, a restart, a reload, memory"
+    )
+    soak.add_argument("--catalog", type=Path, help="catalog file (default: the built-in sample)")
+    soak.add_argument("--hours", type=float, default=8.0, help="hours of show (default 8)")
+    soak.add_argument("--seed", type=int, default=1)
+    soak.add_argument("--out", type=Path, default=Path("reports/bench-soak"))
+    soak.set_defaults(run=cmd_bench_soak)
+
     memory = sub.add_parser(
         "bench-memory", help="server RSS over cycles of viewers joining, asking (chat and /ws/pcm) and leaving"
     )
@@ -203,6 +212,29 @@ def cmd_bench_room(args: argparse.Namespace) -> int:
         f"barge-in stop p50/p95 {stop['p50']}/{stop['p95']} ms; answer accuracy {report['answer_accuracy']}"
     )
     print(f"wrote {json_path} and {md_path}")
+    return 0
+
+
+def cmd_bench_soak(args: argparse.Namespace) -> int:
+    from agent.app import build
+    from evals import show_soak
+    from knowledge.loader import load_catalog
+
+    if not 1 <= args.hours <= 72:
+        raise build.UserError("--hours between 1 and 72")
+    catalog = load_catalog(args.catalog or build.SAMPLE_CATALOG)
+    if len(catalog.products) < 2:
+        raise build.UserError("the soak reloads the catalog without its last product: it needs two products or more")
+    r = show_soak.soak(catalog, args.hours, args.seed, args.out)
+    print(
+        f"{r['hours']} h of show in {r['real_s']} s: {r['lines_per_hour']} lines/h, "
+        f"said again within an hour: {r['said_again_within_an_hour']}, offer said {r['offer_said']} "
+        f"(outside its window: {r['offer_said_outside_its_window']}), flash sale opened: {r['flash_sale_opened']}, "
+        f"after the restart the same product: {r['restart']['resumed_same_product']}, "
+        f"the removed product after the reload: {r['lines_about_removed_product_after_reload']}, "
+        f"memory growth after the first hour: {r['memory_growth_mb_after_first_hour']} MB; "
+        f"wrote {args.out / 'report.json'}"
+    )
     return 0
 
 

@@ -153,6 +153,11 @@ class FactIndex:
             ScoredFact(self.facts[positions[j]], float(fused[j]), float(lexical[j]), float(semantic[j])) for j in order
         ]
 
+    def warm(self) -> None:
+        """Load the embedder's model now: it loads at its first question otherwise (a server warms it at start)."""
+        if self.embedder is not None:
+            self._query_vector("warm")
+
     def _query_vector(self, question: str) -> np.ndarray:
         """The question's embedding; one planning step searches several times with the same question."""
         if self._last_query[0] != question:

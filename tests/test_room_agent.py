@@ -350,9 +350,11 @@ def test_the_hosts_speech_is_a_question_only_when_put_to_the_agent_by_name(serve
 
     captions = asyncio.run(run())
     # a pause after "Lumi," may split the question in two: the first part is then merged into the second;
-    # on a busy machine the welcome may still be in recognition when the question starts: one turn of both
+    # on a busy machine the welcome may still be in recognition when the question starts: one turn of both;
+    # or a loaded machine hears a turn end after "Welcome,": two turns not put to the agent
     turns = [c for c in captions if c["type"] == "turn" and c["status"] != "cancelled"]
-    assert [t["status"] for t in turns] in (["not_addressed", "answered"], ["answered"]), turns
+    statuses = [t["status"] for t in turns]
+    assert statuses[-1:] == ["answered"] and set(statuses[:-1]) <= {"not_addressed"}, turns
     assert "14" in turns[-1]["answer"] and "lumi" not in turns[-1]["answer"].lower(), turns
 
 
