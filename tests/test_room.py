@@ -278,6 +278,49 @@ def test_the_host_moves_the_show_within_the_rundown_the_agent_published(server: 
     assert states and states[-1]["rundown"] == rundown  # kept in the room: a host page that joins later lists it
 
 
+def test_an_agent_that_rejoins_publishes_its_shows_rundown_again_and_the_show_keeps_no_old_watchers(
+    server: tuple[str, str],
+) -> None:
+    from types import SimpleNamespace
+
+    from agent.rtc.agent_participant import AgentParticipant
+    from agent.show.rundown import plan_rundown
+    from agent.show.runner import Show
+    from knowledge.loader import SAMPLE_CATALOG, load_catalog
+
+    class Silent:
+        rate = 48000
+
+        def synthesize(self, text: str, language: str, cancel: Any = None) -> np.ndarray:
+            return np.zeros(480, dtype=np.float32)
+
+    catalog = load_catalog(SAMPLE_CATALOG)
+    show = Show(plan_rundown(catalog, ("en",)), lambda: catalog, rate=48000)
+    stages_for = lambda rate: SimpleNamespace(speaker=Silent())  # noqa: E731
+
+    async def run() -> list[int]:
+        host = RoomClient(server[0], "rejoin", mint(server, "host", room="rejoin"))
+        await host.connect()
+        watching = []
+        for _ in range(3):  # the connection drops and the agent joins again, as keep_agent_in_room does
+            agent = AgentParticipant(server[0], "rejoin", mint(server, "agent", room="rejoin"), stages_for, show=show)
+            task = asyncio.ensure_future(agent.run())
+            deadline = time.monotonic() + 30
+            while not (host.events.qsize() and agent.id and show.watchers_of_rundown):
+                assert time.monotonic() < deadline, "the agent did not join"
+                await asyncio.sleep(0.05)
+            watching.append(len(show.watchers_of_rundown))
+            await agent.client.close()
+            await asyncio.wait_for(task, 30)
+        events = [host.events.get_nowait() for _ in range(host.events.qsize())]
+        published = [e for e in events if e["type"] == "state" and e["state"].get("rundown")]
+        await host.close()
+        assert published and len(published[-1]["state"]["rundown"]["segments"]) == len(catalog.products)
+        return [*watching, len(show.watchers_of_rundown)]
+
+    assert asyncio.run(run()) == [1, 1, 1, 0]
+
+
 def test_the_room_forwards_a_publishers_audio_and_data_to_a_subscriber(server: tuple[str, str]) -> None:
     async def run() -> tuple[float, list[str], dict]:
         alice = RoomClient(server[0], "live", mint(server, "viewer", name="Alice"))

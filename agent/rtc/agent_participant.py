@@ -77,8 +77,6 @@ class AgentParticipant:
         self._presented: str | None = None  # the product the show last put on stage
         self._show_task: asyncio.Task[None] | None = None
         self._card_task: asyncio.Future[None] | None = None
-        if show is not None:
-            show.watchers_of_rundown.append(self._publish_rundown)
         self.avatar = Avatar(f"{name} · AI host")
         self.video = AvatarTrack(self.avatar, lambda: self.floor.level)
         self.listeners: dict[str, Listener] = {}
@@ -102,6 +100,8 @@ class AgentParticipant:
             self._note_host(participant)
             await self._consider(participant)
         if self.show is not None:
+            # the show outlives this connection (a rejoin is a new participant): watched only while in the room
+            self.show.watchers_of_rundown.append(self._publish_rundown)
             self._publish_rundown()  # the host page lists it (again, after a rejoin)
             speaker = self.stages_for(VOICE_RATE).speaker
             show = self.show.run(speaker, self.floor.room_busy, self._present, self._show_caption)
@@ -116,6 +116,8 @@ class AgentParticipant:
             await self.close()
 
     async def close(self) -> None:
+        if self.show is not None and self._publish_rundown in self.show.watchers_of_rundown:
+            self.show.watchers_of_rundown.remove(self._publish_rundown)
         if self._card_task is not None:
             self._card_task.cancel()
         if self._show_task is not None:
