@@ -258,7 +258,7 @@ def test_the_host_moves_the_show_within_the_rundown_the_agent_published(server: 
             with pytest.raises(RoomError) as e:
                 await host.request({"type": "show", **bad})
             refused.append(str(e.value))
-        for good in ({"go_to": 2}, {"order": [2, 0, 1]}, {"repeat": True}):
+        for good in ({"go_to": 2}, {"order": [2, 0, 1]}, {"repeat": True}, {"go_to": 0}):
             await host.request({"type": "show", **good})
         await agent.request({"type": "ping"})  # the agent has read every event sent before its pong
         heard = []
@@ -273,7 +273,7 @@ def test_the_host_moves_the_show_within_the_rundown_the_agent_published(server: 
     assert "segments 0 to 2, not 3" in refused[3] and "once" in refused[4] and "once" in refused[5]
     assert "one way at a time" in refused[6], refused
     moves = [{k: v for k, v in e.items() if k != "type"} for e in heard if e["type"] == "show"]
-    assert moves == [{"go_to": 2}, {"order": [2, 0, 1]}, {"repeat": True}]  # what the agent applies, in order
+    assert moves == [{"go_to": 2}, {"order": [2, 0, 1]}, {"repeat": True}, {"go_to": 0}]  # as the agent applies them
     states = [e["state"] for e in heard if e["type"] == "state"]
     assert states and states[-1]["rundown"] == rundown  # kept in the room: a host page that joins later lists it
 

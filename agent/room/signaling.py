@@ -270,7 +270,7 @@ async def _handle(
         if participant.role != "host":
             raise RoomError("only the host can send 'show'")
         asked: dict[str, Any] = {"skip": message.skip, "repeat": message.repeat, "go_to": message.go_to}
-        moves = {k: v for k, v in {**asked, "order": message.order}.items() if v not in (None, False)}
+        moves = {k: v for k, v in {**asked, "order": message.order}.items() if v is not None and v is not False}
         if message.paused is None and not moves:
             raise RoomError('"show" needs "paused" (true or false), "skip" or "repeat": true, "go_to" or "order"')
         if len(moves) > 1:
