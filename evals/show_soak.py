@@ -32,6 +32,7 @@ from agent.show import runner
 from agent.show.rundown import bridge, plan_rundown
 from agent.show.runner import Show
 from agent.show.state import ShowState
+from evals.memory import rss_mb
 from knowledge.catalog import Catalog, Text
 from knowledge.live import LiveFacts
 from knowledge.text import CJK
@@ -61,11 +62,6 @@ class Said:
     product: str | None
 
 
-def rss_mb() -> float:
-    with open(f"/proc/{os.getpid()}/status", encoding="ascii") as status:
-        return next(int(line.split()[1]) / 1024 for line in status if line.startswith("VmRSS:"))
-
-
 async def _soak(catalog: Catalog, reduced: Catalog, hours: float, seed: int, files: Path) -> dict[str, Any]:
     rng = random.Random(seed)
     span = hours * 3600
@@ -81,7 +77,7 @@ async def _soak(catalog: Catalog, reduced: Catalog, hours: float, seed: int, fil
     busy_until = 0.0
     said: list[Said] = []
     product: dict[str, str | None] = {"id": None}
-    memory: list[tuple[float, float]] = [(0.0, rss_mb())]
+    memory: list[tuple[float, float]] = [(0.0, rss_mb(os.getpid()))]
     restart_at, reload_at = min(3 * 3600, span * 0.5), min(4 * 3600, span * 0.7)
     reloaded_at = reload_at
     restart: dict[str, Any] = {}
@@ -118,7 +114,7 @@ async def _soak(catalog: Catalog, reduced: Catalog, hours: float, seed: int, fil
             clock["t"] += STEP / RATE
         await asyncio.sleep(0)  # the show prepares its next line or its bridge back: synthesis costs no show time
         if clock["t"] >= next_sample:
-            memory.append((round(clock["t"], 1), round(rss_mb(), 1)))
+            memory.append((round(clock["t"], 1), round(rss_mb(os.getpid()), 1)))
             next_sample += 1800
     task.cancel()
     await asyncio.gather(task, return_exceptions=True)

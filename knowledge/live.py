@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
 import secrets
 import threading
 import time
@@ -19,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from knowledge.cache import cache_root
+from knowledge.cache import cache_root, write_json
 from knowledge.catalog import Text
 from knowledge.facts import Fact
 
@@ -177,10 +176,7 @@ class LiveFacts:
             "announced": sorted(self._announced & set(self._facts)),
         }
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = self.path.with_suffix(f".{os.getpid()}.tmp")
-            tmp.write_text(json.dumps(data, ensure_ascii=False, indent=1), encoding="utf-8")
-            os.replace(tmp, self.path)
+            write_json(self.path, data)
         except OSError as e:  # an unwritable file costs the restart, not the show
             log.warning("live facts not saved to %s: %s", self.path, e)
 

@@ -8,9 +8,7 @@ into the catalog once they have the answers.
 
 from __future__ import annotations
 
-import json
 import logging
-import os
 import threading
 import time
 from collections import Counter
@@ -20,7 +18,7 @@ from typing import Any
 
 import yaml
 
-from knowledge.cache import cache_root
+from knowledge.cache import cache_root, write_json
 
 log = logging.getLogger("livehost.report")
 MAX_TURNS = 5000  # a day of questions; the oldest go first
@@ -114,10 +112,7 @@ class ShowReport:
         if self.path is None:
             return
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = self.path.with_suffix(f".{os.getpid()}.tmp")
-            tmp.write_text(json.dumps(self.summary(), ensure_ascii=False, indent=1), encoding="utf-8")
-            os.replace(tmp, self.path)
+            write_json(self.path, self.summary())
             self._saved = self.clock()
         except OSError as e:  # an unwritable report costs the file, never the show
             log.warning("show report not saved to %s: %s", self.path, e)

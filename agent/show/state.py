@@ -12,12 +12,11 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
 from agent.show.rundown import Rundown
-from knowledge.cache import cache_root
+from knowledge.cache import cache_root, write_json
 
 log = logging.getLogger("livehost.show")
 
@@ -76,9 +75,6 @@ class ShowState:
             "position": {"loop": position.loop, "segment": position.segment, "line": position.line},
         }
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = self.path.with_name(self.path.name + ".tmp")
-            tmp.write_text(json.dumps(record), encoding="utf-8")
-            os.replace(tmp, self.path)
+            write_json(self.path, record)
         except OSError as e:  # a full disk costs the resume after a restart, never the show
             log.warning("the show's place could not be written to %s: %s", self.path, e)
