@@ -58,7 +58,7 @@ class RssSampler:
         self.pid, self.interval_s = pid, interval_s
         self.phase = "baseline"
         self.samples: list[tuple[float, float, str]] = []  # (seconds since start, MB, phase)
-        self._start = time.monotonic()
+        self.started = time.monotonic()  # the samples' zero, on the monotonic clock
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="rss-sampler", daemon=True)
 
@@ -71,7 +71,7 @@ class RssSampler:
         self._thread.join()
 
     def now(self) -> float:
-        return time.monotonic() - self._start
+        return time.monotonic() - self.started
 
     def sample(self) -> float:
         mb = rss_mb(self.pid)
@@ -85,14 +85,19 @@ class RssSampler:
             self._stop.wait(self.interval_s)
 
 
-async def chat_viewer(base: str, token: str, name: str, question: str) -> bool:
-    """Joins the room, types `question`, waits for the agent's `@name` reply, leaves. True if answered."""
+async def chat_viewer(
+    base: str, token: str, name: str, question: str, on_sent: Callable[[], None] | None = None
+) -> bool:
+    """Joins the room, types `question` (then calls `on_sent`), waits for the agent's `@name` reply,
+    leaves. True if answered."""
     from agent.rtc.client import RoomClient
 
     client = RoomClient(base, "live", token, name=name)
     await client.connect()
     try:
         await client.send({"type": "chat", "text": question})
+        if on_sent is not None:
+            on_sent()
         deadline = time.monotonic() + ANSWER_TIMEOUT_S
         while (left := deadline - time.monotonic()) > 0:
             event = await asyncio.wait_for(client.events.get(), left)

@@ -23,13 +23,16 @@ import numpy as np
 
 from agent.answer.grounding import spoken_numbers
 from agent.show.rundown import HOOKS, bridge, plan_rundown, segment_lines
+from evals import show_timeline
 from evals.agent_process import serving
 from evals.faq import catalog_numbers
+from evals.memory import RssSampler
 from evals.stats import percentiles
 from knowledge.catalog import Catalog
 
 SILENT_RMS = 0.01  # a 20 ms frame below this is silence
 ADMIN = "bench-show-admin"
+RSS_INTERVAL_S = 2.0
 
 
 @dataclass
@@ -42,11 +45,17 @@ class Heard:
     asked: list[tuple[float, str]] = field(default_factory=list)
 
 
-async def watch(url: str, token: str, seconds: float, questions: list[tuple[float, str]]) -> Heard:
+async def watch(
+    url: str, token: str, seconds: float, questions: list[tuple[float, str]], admin: str | None = None
+) -> Heard:
+    """One viewer hears the show for `seconds` and types the scheduled questions; with `admin` (a token
+    that mints viewers), every other question is asked by a visitor who joins, asks, waits for its
+    reply and leaves, so that viewers come and go over a long run."""
     from aiortc import RTCPeerConnection
 
     from agent.rtc.agent_participant import mono
     from agent.rtc.client import RoomClient
+    from evals.memory import NAMES, chat_viewer, mint_viewer
 
     heard = Heard()
     client = RoomClient(url, "live", token)
@@ -73,8 +82,14 @@ async def watch(url: str, token: str, seconds: float, questions: list[tuple[floa
     tasks.append(asyncio.ensure_future(replies()))
     await client.subscribe(agent["id"], pc)
     start = time.monotonic()
-    for at, text in questions:
+    for k, (at, text) in enumerate(questions):
         await asyncio.sleep(max(0.0, start + at - time.monotonic()))
+        if admin is not None and k % 2 == 1:
+            name = NAMES[k // 2 % len(NAMES)]
+            visitor = await asyncio.to_thread(mint_viewer, url, admin, name)
+            sent = lambda text=text: heard.asked.append((time.monotonic(), text))  # noqa: E731
+            tasks.append(asyncio.ensure_future(chat_viewer(url, visitor, name, text, on_sent=sent)))
+            continue
         heard.asked.append((time.monotonic(), text))
         await client.send({"type": "chat", "text": text})
     await asyncio.sleep(max(0.0, start + seconds - time.monotonic()))
@@ -100,8 +115,10 @@ def measure(heard: Heard, catalog: Catalog) -> dict[str, Any]:
     following = next_lines(catalog)
     latency = []
     resumed: list[bool] = []
-    for asked_at, _ in heard.asked:
+    per_question: list[tuple[float, float | None]] = []  # (asked, answer begins ms), on the monotonic clock
+    for asked_at, _ in sorted(heard.asked):
         first = next((t for t, _ in answers if t > asked_at), None)
+        per_question.append((asked_at, round((first - asked_at) * 1000, 1) if first is not None else None))
         if first is not None:
             latency.append((first - asked_at) * 1000)
         before = [text for t, text in lines if t < asked_at]
@@ -126,6 +143,8 @@ def measure(heard: Heard, catalog: Catalog) -> dict[str, Any]:
         "answer_begins_ms": percentiles(latency),
         "questions": len(heard.asked),
         "answered": len(latency),
+        "per_question": per_question,
+        "begun": begun,
     }
 
 
@@ -141,7 +160,18 @@ def next_lines(catalog: Catalog) -> dict[str, str]:
     return following
 
 
-def run(catalog: Catalog, questions: list[str], minutes: float, seed: int, out: Path, baseline: bool) -> dict:
+def run(
+    catalog: Catalog,
+    questions: list[str],
+    minutes: float,
+    seed: int,
+    out: Path,
+    baseline: bool,
+    window_min: float = 5.0,
+    visitors: bool = False,
+) -> dict:
+    """Each run against its own served agent; the show's run also sampled window by window (memory,
+    latency, speaking share) and plotted into `show-run.png`."""
     seconds = minutes * 60
     rng = random.Random(seed)
     # the first question after the show has begun; then spread out, each with time to be answered
@@ -156,10 +186,14 @@ def run(catalog: Catalog, questions: list[str], minutes: float, seed: int, out: 
         args += ["--live-facts", str(out / "live.json"), "--show-state", str(state)]
         args += ["--show", "auto"] if show else []
         log = out / f"agent-{name.replace(' ', '-')}.log"
-        with serving(*args, env={"LIVEHOST_ADMIN_TOKEN": ADMIN}, log=log) as (url, _):
+        with serving(*args, env={"LIVEHOST_ADMIN_TOKEN": ADMIN}, log=log) as (url, proc):
             token = _viewer_token(url)
-            heard = asyncio.run(watch(url, token, seconds, schedule))
+            with RssSampler(proc.pid, RSS_INTERVAL_S) as sampler:
+                heard = asyncio.run(watch(url, token, seconds, schedule, admin=ADMIN if visitors else None))
         results[name] = measure(heard, catalog)
+        results[name]["server_errors"] = server_errors(log)
+        rss = [(sampler.started + t, mb) for t, mb, _ in sampler.samples]
+        results[name].update(_over_time(results[name], heard, rss, window_min, out, name, minutes))
     with_show = results["with show"]["answer_begins_ms"].get("p50")
     without = results.get("without show", {}).get("answer_begins_ms", {}).get("p50")
     report = {
@@ -171,6 +205,46 @@ def run(catalog: Catalog, questions: list[str], minutes: float, seed: int, out: 
     }
     (out / "report.json").write_text(json.dumps(report, ensure_ascii=False, indent=2), encoding="utf-8")
     return report
+
+
+def server_errors(log: Path) -> list[str]:
+    """The server's logged errors and tracebacks (the first line of each)."""
+    lines = log.read_text(encoding="utf-8", errors="replace").splitlines()
+    return [line for line in lines if " ERROR " in line or " CRITICAL " in line or line.startswith("Traceback")]
+
+
+def _over_time(
+    result: dict[str, Any],
+    heard: Heard,
+    rss: list[tuple[float, float]],
+    window_min: float,
+    out: Path,
+    name: str,
+    minutes: float,
+) -> dict[str, Any]:
+    """Window by window on the show's clock (from its first line); replaces the raw clock times in the result."""
+    from evals.faq import machine, today
+
+    begun = result.pop("begun") or (heard.frames[0][0] if heard.frames else time.monotonic())
+    end = heard.frames[-1][0] if heard.frames else begun
+    asked = result.pop("per_question")
+    lines = [t for t, c in heard.captions if c.get("show") and c.get("text")]
+    rows = show_timeline.windows(heard.frames, asked, lines, rss, begun, end, window_min * 60)
+    relative = [(round(t - begun, 2), ms) for t, ms in asked]
+    rss_rel = [(round(t - begun, 2), mb) for t, mb in rss]
+    title = f"bench-show {name}: {minutes:g} min, {len(asked)} questions\n{machine()} · {today()}"
+    plot = show_timeline.plot(rows, rss_rel, relative, title, out / f"show-run-{name.replace(' ', '-')}.png")
+    return {
+        "windows": rows,
+        "flatness": show_timeline.flatness(rows),
+        "rss_mb": {
+            "first": rss[0][1] if rss else None,
+            "last": rss[-1][1] if rss else None,
+            "peak": max((mb for _, mb in rss), default=None),
+        },
+        "asked": relative,
+        "plot": plot.name,
+    }
 
 
 def _viewer_token(url: str) -> str:

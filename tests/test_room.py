@@ -490,14 +490,16 @@ def socket_port() -> Iterator[int]:
     yield port
 
 
-def test_a_publisher_learns_how_many_watch_its_video(server: tuple[str, str]) -> None:
-    """The agent renders its avatar at full rate only while someone receives it (the room says so)."""
+def test_a_publisher_learns_how_many_watch_its_video_and_hear_its_audio(server: tuple[str, str]) -> None:
+    """The agent renders its avatar at full rate only while someone watches, and sends nothing while
+    nobody receives it (the room says so)."""
     from aiortc import VideoStreamTrack
 
-    async def watchers(client: RoomClient) -> int:
-        return int((await asyncio.wait_for(_next(client, "watchers"), 10))["video"])
+    async def watchers(client: RoomClient) -> tuple[int, int]:
+        event = await asyncio.wait_for(_next(client, "watchers"), 10)
+        return int(event["video"]), int(event["audio"])
 
-    async def run() -> list[int]:
+    async def run() -> list[tuple[int, int]]:
         host = RoomClient(server[0], "live", mint(server, "host"))
         await host.connect()
         camera = RTCPeerConnection()
@@ -526,4 +528,5 @@ def test_a_publisher_learns_how_many_watch_its_video(server: tuple[str, str]) ->
         await host.close()
         return seen
 
-    assert asyncio.run(run()) == [0, 0, 1, 0]
+    # (video, audio): published to nobody, heard by one, watched and heard by a second, who leaves
+    assert asyncio.run(run()) == [(0, 0), (0, 1), (1, 2), (0, 1)]

@@ -10,6 +10,7 @@ import pytest
 
 from agent.app.cli import main
 from agent.show.rundown import bridge, plan_rundown, segment_lines
+from evals import show_timeline
 from evals.show_bench import Heard, measure
 from knowledge.catalog import Catalog
 from knowledge.loader import SAMPLE_CATALOG, load_catalog
@@ -39,6 +40,24 @@ def test_the_measures_of_a_show_recording(catalog: Catalog) -> None:
     assert m["repeated_sentences_per_hour"] > 0  # the third line twice
 
 
+def test_a_long_run_window_by_window_and_whether_it_stays_flat(tmp_path: Path) -> None:
+    # 3 windows of 60 s; the host silent from 70 to 75 s; memory grows by 30 MB in the last window;
+    # 2 questions a window, the last window's answers twice as slow, one not answered
+    frames = [(t * 0.02, 0.0 if 3500 <= t < 3750 else 0.2) for t in range(9000)]
+    asked = [(10.0, 500.0), (40.0, 700.0), (70.0, 600.0), (100.0, 600.0), (130.0, 1200.0), (150.0, None)]
+    rss = [(float(t), 800.0 + (30.0 if t >= 125 else 0.0)) for t in range(0, 180, 5)]
+    rows = show_timeline.windows(frames, asked, [1.0, 20.0, 65.0], rss, 0.0, 180.0, 60.0)
+    assert [(r["asked"], r["answered"]) for r in rows] == [(2, 2), (2, 2), (2, 1)]
+    assert [r["answer_begins_p50_ms"] for r in rows] == [500.0, 600.0, 1200.0]
+    assert rows[1]["longest_silence_s"] == pytest.approx(5.0, abs=0.05) and rows[0]["longest_silence_s"] == 0.0
+    assert rows[1]["speaking_share"] == pytest.approx(55 / 60, abs=0.01) and rows[0]["show_lines"] == 2
+    assert [r["rss_mb"] for r in rows] == [800.0, 800.0, 830.0]
+    flat = show_timeline.flatness(rows)
+    assert flat == {"windows": 3, "rss_growth_mb": 30.0, "p50_last_over_first": 2.4, "speaking_share_change": 0.0}
+    plot = show_timeline.plot(rows, rss, asked, "a test run", tmp_path / "run.png")
+    assert plot.stat().st_size > 10_000
+
+
 @pytest.mark.model
 def test_a_short_show_bench_against_the_real_agent(tmp_path: Path) -> None:
     args = ["bench-show", "--minutes", "0.7", "--questions", "1", "--no-baseline", "--out", str(tmp_path)]
@@ -46,3 +65,5 @@ def test_a_short_show_bench_against_the_real_agent(tmp_path: Path) -> None:
     run = json.loads((tmp_path / "report.json").read_text())["runs"]["with show"]
     assert run["show_lines"] >= 2 and run["speaking_share"] > 0.2 and run["answered"] == 1, run
     assert run["numbers_not_in_catalog"] == [], run
+    assert run["windows"] and run["rss_mb"]["last"] > 100 and run["server_errors"] == [], run
+    assert (tmp_path / run["plot"]).is_file()

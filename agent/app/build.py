@@ -135,6 +135,13 @@ def voice_arguments(p: argparse.ArgumentParser) -> None:
         metavar="MS",
         help="draft transcripts every MS of speech (default: 640 on cuda, off on cpu)",
     )
+    p.add_argument(
+        "--early-asr",
+        type=float,
+        metavar="MS",
+        default=160.0,
+        help="begin the final transcript at a pause this long, while the end of turn is decided (0: off)",
+    )
 
 
 # ---- building ------------------------------------------------------------------------------------
@@ -196,6 +203,8 @@ def answerer(host: Any) -> Any:
 def build_voice(args: argparse.Namespace, host: Any) -> Any:
     from agent.app.voice import VoiceOptions
 
+    if not 0 <= args.early_asr <= 2000:
+        raise UserError("--early-asr: a pause of 0 (off) to 2000 ms")
     options = VoiceOptions(
         asr=args.asr,
         asr_model=args.asr_model,
@@ -206,6 +215,7 @@ def build_voice(args: argparse.Namespace, host: Any) -> Any:
         turn_model=args.turn_model,
         device=args.device,
         partial_every_ms=args.partials,
+        early_asr_ms=args.early_asr,
     )
     try:
         voice = voice_models(options, host.catalog.current.catalog)

@@ -34,6 +34,7 @@ class VoiceOptions:
     asr_threads: int = 2
     tts_threads: int = 1
     partial_every_ms: float | None = None  # drafts while the viewer speaks; None: on CUDA only (see README)
+    early_asr_ms: float = 160.0  # the final transcript begun at a pause this long (0: once the turn ended)
 
 
 class SerialEngine:
@@ -85,7 +86,7 @@ class VoiceModels:
         partials = self.options.partial_every_ms
         if partials is None:
             partials = 640.0 if self.options.device == "cuda" else 0.0
-        turns = TurnOptions(partial_every_ms=partials)
+        turns = TurnOptions(partial_every_ms=partials, speculate_after_ms=self.options.early_asr_ms)
         return Stages(self.recognizer, engine, speaker, self.new_vad, self.completion, turns)
 
     def warm(self) -> None:

@@ -58,6 +58,7 @@ class Subscription:
     pc: RTCPeerConnection
     channel: RTCDataChannel | None = None
     video: bool = False  # it carries the publisher's video (someone watches it)
+    audio: bool = False  # it carries the publisher's audio (someone hears it)
 
     async def close(self) -> None:
         await self.pc.close()  # its senders stop the relay's copies they were sending (aiortc 1.16)
@@ -179,7 +180,7 @@ class Room:
             if self.seated[participant.granted] <= 0:
                 del self.seated[participant.granted]
         await self._unpublish(participant)
-        watched = [s.publisher for s in participant.subscriptions.values() if s.video]
+        watched = [s.publisher for s in participant.subscriptions.values() if s.video or s.audio]
         for subscription in list(participant.subscriptions.values()):
             await subscription.close()
         participant.subscriptions.clear()
@@ -268,6 +269,7 @@ class Room:
                         if participant.role == "agent"
                         else LiveEdge(copy, f"{publisher.name} -> {participant.name}")
                     )
+                    subscription.audio = True
                 elif track is not None:
                     pc.addTrack(self.relay.subscribe(track, buffered=False))  # video: the latest frame
                     subscription.video = True
@@ -283,18 +285,19 @@ class Room:
         finally:
             self._tell_watchers(publisher_id)
 
-    def watchers(self, publisher_id: str) -> int:
-        """How many participants receive `publisher_id`'s video."""
-        return sum(
-            bool(sub and sub.video) for sub in (p.subscriptions.get(publisher_id) for p in self.participants.values())
-        )
+    def watchers(self, publisher_id: str, kind: str = "video") -> int:
+        """How many participants receive `publisher_id`'s video (or audio)."""
+        subscriptions = (p.subscriptions.get(publisher_id) for p in self.participants.values())
+        return sum(bool(sub and getattr(sub, kind)) for sub in subscriptions)
 
     def _tell_watchers(self, publisher_id: str) -> None:
-        """The publisher learns how many watch its video: the agent renders its avatar at full rate only
-        when someone does (an unwatched avatar cost the room most of a core, docs/PERFORMANCE.md)."""
+        """The publisher learns how many watch its video and hear its audio: the agent renders its avatar
+        at full rate only when someone watches, and encodes and sends nothing while nobody receives it
+        (an unwatched avatar cost the room most of a core, docs/PERFORMANCE.md)."""
         publisher = self.participants.get(publisher_id)
-        if publisher is not None and "video" in publisher.tracks:
-            publisher.send({"type": "watchers", "video": self.watchers(publisher_id)})
+        if publisher is not None and publisher.tracks:
+            counts = {kind: self.watchers(publisher_id, kind) for kind in ("video", "audio")}
+            publisher.send({"type": "watchers", **counts})
 
     async def _unpublish(self, participant: Participant) -> None:
         for drain in participant.drains:

@@ -28,6 +28,7 @@ from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
 from agent.audio import RATE
 from agent.room.room import RoomError, prefetch_less, rtc_configuration
+from agent.rtc.audience import send_only_if_received
 from agent.rtc.avatar import Avatar
 from agent.rtc.avatar_track import AvatarTrack
 from agent.rtc.client import RoomClient
@@ -84,6 +85,7 @@ class AgentParticipant:
         self.state: dict[str, Any] = {}
         self.pc: RTCPeerConnection | None = None
         self.captions: RTCDataChannel | None = None
+        self.sending: dict[str, bool] = {}  # by kind: encoded and sent (someone receives it)
         self.id = ""
 
     async def run(self) -> None:
@@ -149,6 +151,8 @@ class AgentParticipant:
             self._steer(event)
         elif kind == "watchers":
             self.video.watched = bool(event.get("video"))
+            if self.pc is not None:
+                self.sending = send_only_if_received(self.pc, event)
         elif kind == "chat" and event.get("role") == "viewer" and not self.state.get("agent_paused"):
             listener = self.listeners.get(event["from"]) or self._listener(event["from"], event.get("name", ""))
             # a typed question is answered aloud too, so the room hears whom it is for
@@ -216,6 +220,9 @@ class AgentParticipant:
         if listener.pc is not None:
             await listener.pc.close()
         await listener.conversation.close()
+        # the same-question claim refers back to the conversation: cut, it goes now, not at the
+        # collector's next full pass (which may not come for hours while the show talks)
+        listener.conversation.rules.claim = None
 
     def _apply(self, state: dict[str, Any]) -> None:
         silenced = [k for k in ("agent_paused", "agent_muted") if state.get(k) and not self.state.get(k)]

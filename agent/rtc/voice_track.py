@@ -35,6 +35,7 @@ class Floor:
         self.show = show
         # the show must wait (the agent is paused or muted); busy conversations always hold it
         self.hold_show = hold_show or (lambda: False)
+        self.quiet = np.zeros(0, dtype=np.float32)  # what `read` returns while nothing plays (read-only)
 
     def room_busy(self) -> bool:
         """Someone is asking or being answered (or the agent is held): the show stays silent."""
@@ -48,8 +49,12 @@ class Floor:
         frame = self.holder.play(n) if self.holder else None
         if frame is None and self.show is not None:
             frame = self.show.read(n, self.room_busy())
-        if frame is None:
-            frame = np.zeros(n, dtype=np.float32)
+        if frame is None:  # the same silent frame each time: an idle room costs no new arrays
+            if len(self.quiet) != n:
+                self.quiet = np.zeros(n, dtype=np.float32)
+                self.quiet.flags.writeable = False
+            self.level = 0.0
+            return self.quiet
         self.level = mouth_level(frame)
         return frame
 
@@ -64,6 +69,7 @@ class VoiceTrack(MediaStreamTrack):
         self.step = rate * FRAME_MS // 1000
         self._start: float | None = None
         self._pts = 0
+        self._silence = bytes(2 * self.step)  # a silent frame as 16-bit PCM
 
     async def recv(self) -> av.AudioFrame:
         if self.readyState != "live":
@@ -78,7 +84,7 @@ class VoiceTrack(MediaStreamTrack):
             self._start = now - self._pts / self.rate
         samples = self.floor.read(self.step)
         frame = av.AudioFrame(format="s16", layout="mono", samples=self.step)
-        frame.planes[0].update(to_pcm16(samples))
+        frame.planes[0].update(self._silence if samples is self.floor.quiet else to_pcm16(samples))
         frame.sample_rate = self.rate
         frame.pts = self._pts
         frame.time_base = fractions.Fraction(1, self.rate)

@@ -28,6 +28,7 @@ from agent.session.playout import Heard, Playout, Segment
 from agent.session.reply import Message, Reply
 from agent.session.room_rules import RoomRules
 from agent.session.same_questions import same_question_reply
+from agent.session.speculation import EarlyTranscripts
 from agent.session.stages import Stages, StageWork
 from agent.session.trace import TurnTrace
 from agent.turns.detector import (
@@ -35,6 +36,8 @@ from agent.turns.detector import (
     InterruptionDismissed,
     InterruptionStarted,
     PartialAudio,
+    SpeechPaused,
+    SpeechResumed,
     SpeechStarted,
     TurnDetector,
     TurnEnded,
@@ -56,6 +59,10 @@ NOT_A_QUESTION = {
 
 
 _CONVERSATION_IDS = itertools.count(1)
+
+
+def _nowhere(message: dict[str, Any]) -> None:
+    """Where a closed conversation's messages go."""
 
 
 class Conversation:
@@ -90,6 +97,7 @@ class Conversation:
         self._listening: asyncio.Task[None] | None = None
         self.false_interruptions = 0
         self.work = StageWork(stages.stop_cancelled_work)
+        self.early = EarlyTranscripts(self.work, stages.recognizer)
 
     # ---- transport side -------------------------------------------------------------------
     def start(self) -> None:
@@ -126,6 +134,7 @@ class Conversation:
 
     async def close(self) -> None:
         self._partial_cancel.set()
+        self.early.drop()
         self.interrupt("closed")
         for task in (self._listening, self._partial):
             if task:
@@ -136,6 +145,7 @@ class Conversation:
         # collector's rare full pass would free, and with it the VAD's native model (about 2 MB a
         # conversation). Cut here, the conversation goes as soon as its holder lets it go.
         self.playout.on_segment = self.playout.on_heard = None
+        self.on_message = _nowhere  # the holder's callback (the room's captions) refers back to it too
 
     # ---- listening --------------------------------------------------------------------------
     async def _listen(self) -> None:
@@ -160,6 +170,7 @@ class Conversation:
         now = self.clock()
         if isinstance(event, SpeechStarted):
             self._partial_cancel.set()  # a draft of the previous turn
+            self.early.drop()
             self._partial_language, self.partials = None, []
             self.on_message({"type": "vad", "speaking": True})
         elif isinstance(event, InterruptionStarted):
@@ -184,6 +195,10 @@ class Conversation:
                 self._partial = asyncio.get_running_loop().create_task(
                     self._transcribe_partial(event.audio, self._partial_cancel)
                 )
+        elif isinstance(event, SpeechPaused):
+            self.early.begin(event.audio, now)
+        elif isinstance(event, SpeechResumed):
+            self.early.drop()
         elif isinstance(event, TurnEnded):
             self._partial_cancel.set()  # the final transcript is made now; a draft would only compete
             self._begin_turn(event, now)
@@ -209,7 +224,12 @@ class Conversation:
     def _begin_turn(self, ended: TurnEnded, now: float) -> None:
         audio, onset = ended.audio, ended.onset
         previous, self._continued = self._continued, None
+        early = self.early.take(audio)
         if previous is not None and len(previous.audio):
+            if early is not None:  # recognized without the first part: not this turn's transcript
+                early.cancel.set()
+                early.task.cancel()
+                early = None
             # the viewer went on talking before hearing any of the answer: one question in two parts
             audio = np.concatenate([previous.audio, audio])
             onset = previous.turn.events.get("speech_start_vad", onset)
@@ -221,7 +241,11 @@ class Conversation:
         turn.mark("speech_start_vad", onset)
         turn.mark("speech_end_vad", ended.speech_end)
         turn.mark("vad_end", now)
-        self._start_reply(Reply(turn, audio=audio, addressee=self.rules.addressee), "viewer_continued")
+        reply = Reply(turn, audio=audio, addressee=self.rules.addressee)
+        if early is not None:  # the turn ended in the pause its recognition began in
+            reply.cancel, reply.early = early.cancel, early.task
+            turn.mark("asr_begun_early", early.begun_at)
+        self._start_reply(reply, "viewer_continued")
 
     def ask(self, text: str, addressee: str | None = None) -> int:
         """A typed question (a chat message): answered aloud like a spoken turn, without the ASR; its turn id."""
@@ -245,7 +269,7 @@ class Conversation:
         turn = reply.turn
         try:
             if typed is None:
-                heard = await self.work.run("asr", reply.cancel, self.stages.recognizer.transcribe, reply.audio)
+                heard = await (reply.early or self.early.recognize(reply.audio, reply.cancel))
                 turn.mark("asr_final", self.clock())
                 text, turn.language = heard.text, heard.language
             else:

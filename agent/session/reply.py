@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from agent.engines import Cancel
+from agent.engines import Cancel, Transcript
 from agent.session.trace import TurnTrace
 
 
@@ -27,6 +27,7 @@ class Reply:
     audio: np.ndarray  # the viewer's speech this answers
     task: asyncio.Task[None] | None = None
     cancel: Cancel = field(default_factory=Cancel)
+    early: asyncio.Task[Transcript] | None = None  # its transcript, begun in the pause the turn ended in
     queued: int = 0  # clauses handed to the playout and not yet fully played
     produced: bool = False  # the engine has yielded its last clause
     heard: list[str] = field(default_factory=list)

@@ -49,6 +49,16 @@ class PartialAudio:
 
 
 @dataclass(frozen=True)
+class SpeechPaused:
+    audio: np.ndarray  # the turn as `TurnEnded` will carry it if the turn ends in this pause
+
+
+@dataclass(frozen=True)
+class SpeechResumed:
+    """The viewer went on after a `SpeechPaused`: what was begun from it will not be the turn."""
+
+
+@dataclass(frozen=True)
 class TurnEnded:
     audio: np.ndarray  # 16 kHz float32, from a little before the onset to the end of speech
     onset: float
@@ -58,8 +68,16 @@ class TurnEnded:
 
 
 TurnEvent = (
-    SpeechStarted | InterruptionStarted | InterruptionConfirmed | InterruptionDismissed | PartialAudio | TurnEnded
+    SpeechStarted
+    | InterruptionStarted
+    | InterruptionConfirmed
+    | InterruptionDismissed
+    | PartialAudio
+    | SpeechPaused
+    | SpeechResumed
+    | TurnEnded
 )
+TRAILING_MS = 160.0  # silence kept at the end of a turn's audio (more only costs recognition time)
 
 
 class TurnDetector:
@@ -90,6 +108,7 @@ class TurnDetector:
         self._interruption: float | None = None  # onset of an unconfirmed interruption
         self._confirmed = False
         self._since_partial_ms = 0.0
+        self._paused = False  # a SpeechPaused was sent in this pause
 
     @property
     def in_turn(self) -> bool:
@@ -139,6 +158,9 @@ class TurnDetector:
         self._chunks.append(window)
         events = []
         if voiced:
+            if self._paused:
+                self._paused = False
+                events.append(SpeechResumed())
             self._voiced_ms += ms
             self._silence_ms = 0.0
             self._asked = None
@@ -163,24 +185,31 @@ class TurnDetector:
         if self._silence_ms >= o.end_silence_ms and self._voiced_ms < o.min_turn_ms:
             self._reset_turn()  # a click or a breath
             return []
+        events = []
+        speculate = o.speculate_after_ms > 0 and self._voiced_ms >= o.min_turn_ms
+        if speculate and not self._paused and self._silence_ms >= max(o.speculate_after_ms, TRAILING_MS):
+            self._paused = True
+            events.append(SpeechPaused(self._trimmed()))
         if self._silence_ms >= o.end_silence_ms and self._asked is None:
             self._asked = self.completion(self._audio()) if self.completion else -1.0
             if self._asked >= o.completion_threshold:
-                return [self._end(self._asked, "complete")]
+                return [*events, self._end(self._asked, "complete")]
         if self._silence_ms >= o.max_end_silence_ms:
-            return [self._end(self._asked if self._asked is not None and self._asked >= 0 else None, "pause")]
-        return []
+            asked = self._asked if self._asked is not None and self._asked >= 0 else None
+            return [*events, self._end(asked, "pause")]
+        return events
 
     def _audio(self) -> np.ndarray:
         return np.concatenate(self._chunks) if self._chunks else np.zeros(0, dtype=np.float32)
 
-    def _end(self, completion: float | None, reason: str) -> TurnEnded:
-        # the turn's audio stops shortly after the last voiced window: trailing silence only costs ASR time
-        keep = int((self._silence_ms - min(self._silence_ms, 160.0)) / 1000 * RATE)
+    def _trimmed(self) -> np.ndarray:
+        """The turn's audio up to `TRAILING_MS` after the last voiced window."""
+        cut = int((self._silence_ms - min(self._silence_ms, TRAILING_MS)) / 1000 * RATE)
         audio = self._audio()
-        if keep:
-            audio = audio[: len(audio) - keep]
-        ended = TurnEnded(audio, self._onset or self._speech_end, self._speech_end, completion, reason)
+        return audio[: len(audio) - cut] if cut else audio
+
+    def _end(self, completion: float | None, reason: str) -> TurnEnded:
+        ended = TurnEnded(self._trimmed(), self._onset or self._speech_end, self._speech_end, completion, reason)
         self._preroll.clear()
         self._reset_turn()
         return ended

@@ -23,5 +23,8 @@ class TurnOptions:
     confirm_interruption_ms: float = 544.0  # voiced time that makes it a real interruption (coughs, "嗯" are shorter)
     dismiss_silence_ms: float = 560.0  # a pause this long ends an unconfirmed interruption (the agent resumes);
     # shorter, and "Wait, ..." resumed the agent in the pause after "Wait"
+    # the turn's final transcript is begun at the first pause this long (the turn's audio as it will be
+    # if the turn ends there), while the end of turn is still being decided; 0: only once it has ended
+    speculate_after_ms: float = 160.0
     # streaming transcripts while the viewer speaks
     partial_every_ms: float = 0.0  # 0: no partial transcripts; else at most one per this much new speech
