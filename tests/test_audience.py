@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 
+import numpy as np
 from aiortc import AudioStreamTrack, RTCPeerConnection
 
 from agent.rtc.audience import send_only_if_received
@@ -57,3 +58,30 @@ def test_a_room_that_does_not_count_a_kind_leaves_it_on() -> None:
         return sending
 
     assert asyncio.run(run()) == {"audio": True}
+
+
+def test_an_unheard_voice_plays_its_floor_in_steps_of_200_ms_and_a_heard_one_in_20() -> None:
+    from agent.rtc.voice_track import Floor, VoiceTrack
+
+    class CountingFloor(Floor):
+        def __init__(self) -> None:
+            super().__init__()
+            self.asked: list[int] = []
+
+        def read(self, n: int) -> np.ndarray:
+            self.asked.append(n)
+            return super().read(n)
+
+    async def run() -> tuple[list[int], list[int]]:
+        floor = CountingFloor()
+        track = VoiceTrack(floor, 48000)
+        pts = [(await track.recv()).pts for _ in range(2)]
+        track.heard = False
+        pts += [(await track.recv()).pts for _ in range(3)]
+        track.heard = True
+        pts.append((await track.recv()).pts)
+        return floor.asked, pts
+
+    asked, pts = asyncio.run(run())
+    assert asked == [960, 960, 9600, 9600, 9600, 960]  # the floor's audio, all of it, in time
+    assert pts == [0, 960, 1920, 11520, 21120, 30720]

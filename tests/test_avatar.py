@@ -141,9 +141,15 @@ def test_an_unwatched_avatar_sends_a_frame_a_second_and_full_rate_once_watched(a
     async def run() -> tuple[list[int], list[int]]:
         await track.recv()
         track.watched = False
-        idle = [(await track.recv()).pts for _ in range(2)]
+        frames, idle = [], []
+        for _ in range(2):
+            frames.append(await track.recv())
+            idle.append(frames[-1].pts)  # the same frame comes again with the next pts
+        assert frames[0] is frames[1]  # one picture, drawn once, while nobody watches
         track.watched = True
-        watched = [(await track.recv()).pts for _ in range(3)]
+        shown = [await track.recv() for _ in range(3)]
+        assert shown[0] is not frames[0] and shown[1] is not shown[0]  # drawn anew once watched
+        watched = [f.pts for f in shown]
         return idle, watched
 
     idle, watched = asyncio.run(run())

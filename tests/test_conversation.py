@@ -7,9 +7,12 @@ timing is exact: "speech" is a loud tone, a clause lasts 50 ms per character.
 from __future__ import annotations
 
 import asyncio
+import gc
 import threading
 import time
-from collections.abc import Callable
+import weakref
+from collections.abc import Callable, Coroutine
+from typing import Any
 
 import numpy as np
 import pytest
@@ -434,18 +437,21 @@ def test_the_room_plays_answers_in_the_order_the_questions_were_asked(engine: An
 
 def test_a_closed_conversation_is_freed_at_once_not_at_the_collectors_next_full_pass(engine: AnswerEngine) -> None:
     """Its VAD holds a native model (Silero: about 2 MB); a cycle would keep it until a rare full collection."""
-    import gc
-    import weakref
 
     async def main() -> weakref.ref[Conversation]:
         conv, *_ = await _one_turn(engine)  # heard, answered, played, closed
         assert conv.turns and conv.turns[0].answer
         return weakref.ref(conv)
 
+    _freed_without_the_collector(main())
+
+
+def _freed_without_the_collector(run: Coroutine[Any, Any, weakref.ref[Conversation]]) -> None:
+    """Runs `run` with the garbage collector off; what it returns a weak reference to must be gone."""
     gc.collect()
     gc.disable()
     try:
-        gone = asyncio.run(main())
+        gone = asyncio.run(run)
         assert gone() is None, [type(r).__name__ for r in gc.get_referrers(gone())]
     finally:
         gc.enable()
@@ -493,9 +499,6 @@ def test_an_early_transcript_is_stopped_when_the_viewer_goes_on_and_the_whole_tu
 def test_a_viewer_who_leaves_the_room_is_freed_at_once_even_while_the_show_talks(engine: AnswerEngine) -> None:
     """The agent's listener and its conversation refer to each other (captions, the same-question
     claim); while a show talks the idle collection never runs, so they must not wait for one."""
-    import gc
-    import weakref
-
     from agent.rtc.agent_participant import AgentParticipant
 
     async def main() -> weakref.ref[Conversation]:
@@ -513,10 +516,4 @@ def test_a_viewer_who_leaves_the_room_is_freed_at_once_even_while_the_show_talks
         del listener
         return gone
 
-    gc.collect()
-    gc.disable()
-    try:
-        gone = asyncio.run(main())
-        assert gone() is None, [type(r).__name__ for r in gc.get_referrers(gone())]
-    finally:
-        gc.enable()
+    _freed_without_the_collector(main())

@@ -80,6 +80,7 @@ class AgentParticipant:
         self._card_task: asyncio.Future[None] | None = None
         self.avatar = Avatar(f"{name} · AI host")
         self.video = AvatarTrack(self.avatar, lambda: self.floor.level)
+        self.voice = VoiceTrack(self.floor, VOICE_RATE)
         self.listeners: dict[str, Listener] = {}
         self.same = SameQuestions()  # one answer for the same question from several viewers
         self.state: dict[str, Any] = {}
@@ -95,7 +96,7 @@ class AgentParticipant:
         config = rtc_configuration(welcome.get("ice_servers", []))
         self.pc = RTCPeerConnection(config)
         self.captions = self.pc.createDataChannel("captions")
-        self.pc.addTrack(VoiceTrack(self.floor, VOICE_RATE))
+        self.pc.addTrack(self.voice)
         self.pc.addTrack(self.video)
         await self.client.publish(self.pc)
         for participant in welcome.get("participants", []):
@@ -153,6 +154,7 @@ class AgentParticipant:
             self.video.watched = bool(event.get("video"))
             if self.pc is not None:
                 self.sending = send_only_if_received(self.pc, event)
+                self.voice.heard = self.sending.get("audio", True)
         elif kind == "chat" and event.get("role") == "viewer" and not self.state.get("agent_paused"):
             listener = self.listeners.get(event["from"]) or self._listener(event["from"], event.get("name", ""))
             # a typed question is answered aloud too, so the room hears whom it is for

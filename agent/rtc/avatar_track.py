@@ -25,9 +25,10 @@ class AvatarTrack(VideoStreamTrack):
 
     Frames are paced on the track's own monotonic clock, pts in the 90 kHz RTP clock. A track that falls
     behind (a slow consumer, a busy CPU) skips the frames it missed rather than sending them in a burst.
-    While nobody watches (`watched`, from the room's `watchers` event) it sends one frame a second:
-    rendering, encoding and the room's decoding of 15 unseen frames a second took most of a core on 2
-    cores and made the room's audio late (docs/PERFORMANCE.md, "The live room under load").
+    While nobody watches (`watched`, from the room's `watchers` event) it sends one frame a second, the
+    same picture each time: rendering, encoding and the room's decoding of 15 unseen frames a second
+    took most of a core on 2 cores and made the room's audio late (docs/PERFORMANCE.md, "The live
+    room under load"); the agent then also stops encoding it (agent/rtc/audience.py).
     """
 
     kind = "video"
@@ -43,6 +44,7 @@ class AvatarTrack(VideoStreamTrack):
         self._index = -1
         self._watched = True  # until the room says otherwise (a room that never says gets every frame)
         self._woken = asyncio.Event()
+        self._still: av.VideoFrame | None = None  # the picture repeated while nobody watches
 
     @property
     def watched(self) -> bool:
@@ -75,7 +77,11 @@ class AvatarTrack(VideoStreamTrack):
                 except TimeoutError:
                     pass
         index = self._index
-        frame = await in_thread(self._render, index / self.fps, self.level())
+        if self._watched or self._still is None:
+            frame = await in_thread(self._render, index / self.fps, self.level())
+            self._still = None if self._watched else frame
+        else:  # nobody watches (and the agent sends nothing): the last picture, not a new one
+            frame = self._still
         frame.pts = index * CLOCK_RATE // self.fps
         frame.time_base = TIME_BASE
         return frame

@@ -25,6 +25,7 @@ from agent.show.runner import Show
 
 RATE = 48000
 FRAME_MS = 20
+UNHEARD_FRAMES = 10  # frames played per step while nobody receives the voice
 
 
 class Floor:
@@ -70,6 +71,9 @@ class VoiceTrack(MediaStreamTrack):
         self._start: float | None = None
         self._pts = 0
         self._silence = bytes(2 * self.step)  # a silent frame as 16-bit PCM
+        # False while nobody receives the voice (the room says so): the floor is still played in
+        # real time, so the show and the answers keep their pace, but in 200 ms steps, not 20 ms
+        self.heard = True
 
     async def recv(self) -> av.AudioFrame:
         if self.readyState != "live":
@@ -82,11 +86,13 @@ class VoiceTrack(MediaStreamTrack):
             await asyncio.sleep(delay)
         elif delay < -0.2:  # the loop stalled: restart the schedule rather than send a burst
             self._start = now - self._pts / self.rate
-        samples = self.floor.read(self.step)
+        played = self.step * (1 if self.heard else UNHEARD_FRAMES)
+        samples = self.floor.read(played)
         frame = av.AudioFrame(format="s16", layout="mono", samples=self.step)
-        frame.planes[0].update(self._silence if samples is self.floor.quiet else to_pcm16(samples))
+        silent = samples is self.floor.quiet or not self.heard  # unheard: the sender drops it unencoded
+        frame.planes[0].update(self._silence if silent else to_pcm16(samples))
         frame.sample_rate = self.rate
         frame.pts = self._pts
         frame.time_base = fractions.Fraction(1, self.rate)
-        self._pts += self.step
+        self._pts += played
         return frame
