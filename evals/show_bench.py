@@ -243,6 +243,7 @@ def _over_time(
             "peak": max((mb for _, mb in rss), default=None),
         },
         "asked": relative,
+        "rss_samples": rss_rel,
         "plot": plot.name,
     }
 

@@ -49,6 +49,7 @@ def windows(
                 "longest_silence_s": _longest_silence(here),
                 "show_lines": sum(1 for t in lines if start <= t < stop),
                 "rss_mb": memory[-1] if memory else None,
+                "rss_low_mb": min(memory) if memory else None,  # what stays, without a synthesis's peak
                 "rss_peak_mb": max(memory) if memory else None,
             }
         )

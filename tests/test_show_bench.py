@@ -51,7 +51,7 @@ def test_a_long_run_window_by_window_and_whether_it_stays_flat(tmp_path: Path) -
     assert [r["answer_begins_p50_ms"] for r in rows] == [500.0, 600.0, 1200.0]
     assert rows[1]["longest_silence_s"] == pytest.approx(5.0, abs=0.05) and rows[0]["longest_silence_s"] == 0.0
     assert rows[1]["speaking_share"] == pytest.approx(55 / 60, abs=0.01) and rows[0]["show_lines"] == 2
-    assert [r["rss_mb"] for r in rows] == [800.0, 800.0, 830.0]
+    assert [r["rss_mb"] for r in rows] == [800.0, 800.0, 830.0] and rows[2]["rss_low_mb"] == 800.0
     flat = show_timeline.flatness(rows)
     assert flat == {"windows": 3, "rss_growth_mb": 30.0, "p50_last_over_first": 2.4, "speaking_share_change": 0.0}
     plot = show_timeline.plot(rows, rss, asked, "a test run", tmp_path / "run.png")
