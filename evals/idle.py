@@ -17,11 +17,6 @@ from typing import Any
 TICK = os.sysconf("SC_CLK_TCK")
 
 
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process, all threads, in seconds."""
-    return sum(_thread_cpu(pid).values())
-
-
 def _thread_cpu(pid: int) -> dict[str, float]:
     """CPU seconds per thread name (threads of the same name added up)."""
     per: dict[str, float] = defaultdict(float)
@@ -38,7 +33,7 @@ def _thread_cpu(pid: int) -> dict[str, float]:
 
 def measure(pid: int, seconds: float, interval_s: float = 2.0) -> dict[str, Any]:
     """The process's share of one core over `seconds`, in all and per thread name; RSS along the way."""
-    from evals.memory import RssSampler
+    from evals.memory import RssSampler, rss_summary
 
     before, started = _thread_cpu(pid), time.monotonic()
     with RssSampler(pid, interval_s) as sampler:
@@ -46,12 +41,11 @@ def measure(pid: int, seconds: float, interval_s: float = 2.0) -> dict[str, Any]
     after, elapsed = _thread_cpu(pid), time.monotonic() - started
     used = {name: after[name] - before.get(name, 0.0) for name in after}
     busiest = sorted(((round(100 * s / elapsed, 2), name) for name, s in used.items() if s > 0), reverse=True)
-    rss = [mb for _, mb, _ in sampler.samples]
     return {
         "seconds": round(elapsed, 1),
         "cpu_percent_of_a_core": round(100 * sum(used.values()) / elapsed, 2),
         "by_thread": [{"thread": name, "percent": pct} for pct, name in busiest[:12]],
-        "rss_mb": {"first": rss[0], "last": rss[-1], "peak": max(rss)} if rss else None,
+        "rss_mb": rss_summary([mb for _, mb, _ in sampler.samples]),
     }
 
 

@@ -51,6 +51,11 @@ def rss_mb(pid: int) -> float:
     raise RuntimeError(f"/proc/{pid}/status has no VmRSS line")
 
 
+def rss_summary(mbs: list[float]) -> dict[str, float] | None:
+    """First, last and peak of a run's RSS readings (MB); None when there are none."""
+    return {"first": mbs[0], "last": mbs[-1], "peak": max(mbs)} if mbs else None
+
+
 class RssSampler:
     """Samples a process's RSS every `interval_s` on a thread, each sample labelled with the phase."""
 

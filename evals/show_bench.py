@@ -26,11 +26,10 @@ from agent.show.rundown import HOOKS, bridge, plan_rundown, segment_lines
 from evals import show_timeline
 from evals.agent_process import serving
 from evals.faq import catalog_numbers
-from evals.memory import RssSampler
+from evals.memory import RssSampler, rss_summary
 from evals.stats import percentiles
 from knowledge.catalog import Catalog
 
-SILENT_RMS = 0.01  # a 20 ms frame below this is silence
 ADMIN = "bench-show-admin"
 RSS_INTERVAL_S = 2.0
 
@@ -104,11 +103,6 @@ def measure(heard: Heard, catalog: Catalog) -> dict[str, Any]:
     shows = [(t, c["text"]) for t, c in heard.captions if c.get("show") and c.get("text")]
     begun = shows[0][0] if shows else None
     frames = [(t, rms) for t, rms in heard.frames if begun is not None and t >= begun]
-    loud = [rms >= SILENT_RMS for _, rms in frames]
-    longest, run, last = 0.0, 0.0, None
-    for (t, _), is_loud in zip(frames, loud, strict=True):
-        run = 0.0 if is_loud else run + (t - last if last is not None else 0.0)
-        longest, last = max(longest, run), t
     bridges = {bridge(p, lang) for p in catalog.products for lang in ("zh", "en")}
     lines = [(t, text) for t, text in shows if text not in bridges]
     answers = [(t, c["text"]) for t, c in heard.captions if c.get("role") == "agent" and not c.get("show")]
@@ -133,8 +127,8 @@ def measure(heard: Heard, catalog: Catalog) -> dict[str, Any]:
     repeats = sum(n - 1 for n in counted.values() if n > 1)
     return {
         "show_lines": len(lines),
-        "speaking_share": round(sum(loud) / len(loud), 3) if loud else None,
-        "longest_silence_s": round(longest, 2),
+        "speaking_share": show_timeline.speaking_share(frames),
+        "longest_silence_s": show_timeline.longest_silence(frames),
         "resume_accuracy": round(sum(resumed) / len(resumed), 3) if resumed else None,
         "resumes_checked": len(resumed),
         "repeated_sentences_per_hour": round(repeats / span_h, 1),
@@ -171,7 +165,7 @@ def run(
     visitors: bool = False,
 ) -> dict:
     """Each run against its own served agent; the show's run also sampled window by window (memory,
-    latency, speaking share) and plotted into `show-run.png`."""
+    latency, speaking share) and plotted into `show-run-<run>.png`."""
     seconds = minutes * 60
     rng = random.Random(seed)
     # the first question after the show has begun; then spread out, each with time to be answered
@@ -237,11 +231,7 @@ def _over_time(
     return {
         "windows": rows,
         "flatness": show_timeline.flatness(rows),
-        "rss_mb": {
-            "first": rss[0][1] if rss else None,
-            "last": rss[-1][1] if rss else None,
-            "peak": max((mb for _, mb in rss), default=None),
-        },
+        "rss_mb": rss_summary([mb for _, mb in rss]),
         "asked": relative,
         "rss_samples": rss_rel,
         "plot": plot.name,

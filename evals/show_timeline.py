@@ -14,7 +14,7 @@ from typing import Any
 
 from evals.stats import percentile
 
-SILENT_RMS = 0.01  # as in show_bench: a 20 ms frame below this is silence
+SILENT_RMS = 0.01  # a 20 ms frame below this is silence
 
 
 def windows(
@@ -34,7 +34,6 @@ def windows(
     while start < end - 1e-6:
         stop = min(start + window_s, end)
         here = [(t, rms) for t, rms in frames if start <= t < stop]
-        loud = [rms >= SILENT_RMS for _, rms in here]
         latencies = [ms for t, ms in asked if start <= t < stop and ms is not None]
         memory = [mb for t, mb in rss if start <= t < stop]
         out.append(
@@ -45,8 +44,8 @@ def windows(
                 "answered": len(latencies),
                 "answer_begins_p50_ms": percentile(latencies, 50),
                 "answer_begins_p95_ms": percentile(latencies, 95),
-                "speaking_share": round(sum(loud) / len(loud), 3) if loud else None,
-                "longest_silence_s": _longest_silence(here),
+                "speaking_share": speaking_share(here),
+                "longest_silence_s": longest_silence(here),
                 "show_lines": sum(1 for t in lines if start <= t < stop),
                 "rss_mb": memory[-1] if memory else None,
                 "rss_low_mb": min(memory) if memory else None,  # what stays, without a synthesis's peak
@@ -57,7 +56,13 @@ def windows(
     return out
 
 
-def _longest_silence(frames: list[tuple[float, float]]) -> float:
+def speaking_share(frames: list[tuple[float, float]]) -> float | None:
+    """The share of (time, rms) frames above the silence level; None when there are none."""
+    return round(sum(rms >= SILENT_RMS for _, rms in frames) / len(frames), 3) if frames else None
+
+
+def longest_silence(frames: list[tuple[float, float]]) -> float:
+    """The longest run of silent frames, in seconds."""
     longest, run, last = 0.0, 0.0, None
     for t, rms in frames:
         run = 0.0 if rms >= SILENT_RMS else run + (t - last if last is not None else 0.0)

@@ -86,7 +86,6 @@ class AgentParticipant:
         self.state: dict[str, Any] = {}
         self.pc: RTCPeerConnection | None = None
         self.captions: RTCDataChannel | None = None
-        self.sending: dict[str, bool] = {}  # by kind: encoded and sent (someone receives it)
         self.id = ""
 
     async def run(self) -> None:
@@ -153,8 +152,7 @@ class AgentParticipant:
         elif kind == "watchers":
             self.video.watched = bool(event.get("video"))
             if self.pc is not None:
-                self.sending = send_only_if_received(self.pc, event)
-                self.voice.heard = self.sending.get("audio", True)
+                self.voice.heard = send_only_if_received(self.pc, event).get("audio", True)
         elif kind == "chat" and event.get("role") == "viewer" and not self.state.get("agent_paused"):
             listener = self.listeners.get(event["from"]) or self._listener(event["from"], event.get("name", ""))
             # a typed question is answered aloud too, so the room hears whom it is for

@@ -224,17 +224,16 @@ class Conversation:
     def _begin_turn(self, ended: TurnEnded, now: float) -> None:
         audio, onset = ended.audio, ended.onset
         previous, self._continued = self._continued, None
-        early = self.early.take(audio)
         if previous is not None and len(previous.audio):
-            if early is not None:  # recognized without the first part: not this turn's transcript
-                early.cancel.set()
-                early.task.cancel()
-                early = None
             # the viewer went on talking before hearing any of the answer: one question in two parts
+            self.early.drop()  # an early transcript lacks the first part: not this turn's
+            early = None
             audio = np.concatenate([previous.audio, audio])
             onset = previous.turn.events.get("speech_start_vad", onset)
             previous.turn.status = "merged"
             self._drop_last_viewer_message(previous.turn.id)
+        else:
+            early = self.early.take(audio)
         turn = TurnTrace(len(self.turns) + 1, end_reason=ended.reason, completion=ended.completion)
         turn.partials = self.partials
         self.partials = []

@@ -64,13 +64,13 @@ class EarlyTranscripts:
     def take(self, audio: np.ndarray) -> Early | None:
         """The early recognition, if it was begun on exactly this audio (the turn ended in that pause);
         otherwise it is dropped and None says: recognize the turn afresh."""
-        early, self._early = self._early, None
+        early = self._early
         if early is None:
             return None
         if len(early.audio) != len(audio) or not np.array_equal(early.audio, audio):
-            self._early = early
             self.drop()
             return None
+        self._early = None
         self.used += 1
         return early
 
