@@ -73,10 +73,36 @@ def _root(word: str) -> str:
     return word[:-1] if len(word) > 4 and word.endswith("e") else word
 
 
+def _shared_name_words(catalog: Catalog) -> dict[str, set[str]]:
+    """Name word -> the products whose names hold it but whose word another product's listing also uses
+    (its description, specs, FAQ or category): a word of the shop's trade, not a name."""
+    prose: dict[str, set[str]] = {}
+    for p in catalog.products:
+        texts = [*(p.description.variants() if p.description else []), *(p.category.variants() if p.category else [])]
+        texts += [t for v in p.specs.values() if not isinstance(v, bool) for t in v.variants()]
+        texts += [t for f in p.faq for t in (*f.q.variants(), *f.a.variants())]
+        for word in {_root(f) for t in texts for w in tokens(t) for f in (w, w[:-1] if w.endswith("s") else w)}:
+            prose.setdefault(word, set()).add(p.id)  # "cats" says "cat"
+    shared: dict[str, set[str]] = {}
+    for p in catalog.products:
+        for word in {_root(w) for n in p.name.variants() for w in tokens(n)}:
+            if re.search(r"\d", word):
+                continue  # a model code is the product's own however often it is mentioned
+            if prose.get(word, set()) - {p.id}:
+                shared.setdefault(word, set()).add(p.id)
+    return shared
+
+
+def _said_elsewhere(word: str, product_id: str, shared: dict[str, set[str]]) -> bool:
+    return any(product_id in shared.get(_root(w), ()) for w in tokens(word))
+
+
 def refers_back(question: str) -> bool:
     return bool(REFERENCE.search(question))
 
 
+# two things set side by side in one question
+JOINED = re.compile(r"\b(vs\.?|versus|or|and|compared?|than)\b|和|跟|与|还是|比|对比", re.IGNORECASE)
 CJK_ONLY = re.compile(r"[\u4e00-\u9fff]+")
 # a question about the two (or all) products of a kind: "both tents", "两款卫衣", "这两个"
 BOTH = re.compile(r"\b(both|the two|these two|those two|either)\b|两款|两个|两台|两件|这两|两者|俩", re.IGNORECASE)
@@ -92,7 +118,8 @@ class Resolution:
 class ProductResolver:
     def __init__(self, catalog: Catalog):
         self.catalog = catalog
-        self.name_keys = self._name_keys(catalog)
+        self.shared = _shared_name_words(catalog)
+        self.name_keys = self._name_keys(catalog, self.shared)
         self.category_keys = {p.id: self._category_keys(p) for p in catalog.products}
         category_words = {compact(w) for group in CATEGORY_GROUPS for w in group}
         self.name_words = {
@@ -110,8 +137,11 @@ class ProductResolver:
         self.word_weight = {w: math.log((n + 1) / c) * (0.5 if w in category_words else 1.0) for w, c in counts.items()}
 
     @staticmethod
-    def _name_keys(catalog: Catalog) -> dict[str, tuple[str, bool]]:
-        """compact key -> (product id, is a single word), for names, aliases and model codes."""
+    def _name_keys(catalog: Catalog, shared: dict[str, set[str]]) -> dict[str, tuple[str, bool]]:
+        """compact key -> (product id, is a single word), for names, aliases and model codes.
+
+        A single word of a name names the product only when no other product's listing uses it: "ZoomBall"
+        does, "cat" of "Interactive Cat Ball" in a pet shop whose every listing speaks of cats does not."""
         feature_words = {compact(t) for a in ASPECTS for t in a.terms}
         category_words = {compact(w) for group in CATEGORY_GROUPS for w in group}
         owners: dict[tuple[str, bool], set[str]] = {}
@@ -120,7 +150,11 @@ class ProductResolver:
             words = [w for n in p.name.variants() for w in re.split(r"[\s\-_/]+", n)]
             # the Latin/digit parts of a Chinese name ("智能手环X2" -> "X2") are model codes
             words += [w for n in p.name.variants() for w in re.findall(r"[A-Za-z0-9]+", n)]
-            names += [(_key(w), True) for w in words if _key(w) not in feature_words and not _stopword(w)]
+            names += [
+                (_key(w), True)
+                for w in words
+                if _key(w) not in feature_words and not _stopword(w) and not _said_elsewhere(w, p.id, shared)
+            ]
             for key, single in names:
                 if len(key) >= 2 and not key.isdigit() and key not in category_words:
                     owners.setdefault((key, single), set()).add(p.id)
@@ -169,6 +203,10 @@ class ProductResolver:
     def _resolve(self, question: str, on_stage: str | None) -> Resolution:
         q = compact(question)
         named = self.mentioned(question)
+        if len(named) == 1 and JOINED.search(question):  # "bike vs rower": one named, one by its kind
+            others = {*self.partly_named(question), *self._by_category(q)} - set(named)
+            if len(others) == 1:
+                named.append(others.pop())
         if named:
             return Resolution(tuple(named), "name")
         stage = on_stage if on_stage and self.catalog.has_product(on_stage) else None
@@ -226,7 +264,9 @@ class ProductResolver:
                     continue  # only words every name shares ("smart"): not a mention
                 share = sum(weights[w] for w in found) / sum(weights.values())
                 # a word only this product's name has ("Ridgeline", "Keyfolk") names it on its own
-                unique = any(self.word_weight[w] >= self.unique_weight for w in found)
+                unique = any(
+                    self.word_weight[w] >= self.unique_weight and pid not in self.shared.get(w, ()) for w in found
+                )
                 best = max(best, share if share >= PARTIAL_NAME or not unique else PARTIAL_NAME)
             if best >= PARTIAL_NAME:
                 scores.append((best, pid))

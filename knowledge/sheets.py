@@ -42,7 +42,20 @@ HEADERS: dict[str, tuple[str, ...]] = {
         "标题",
         "宝贝名称",
     ),
-    "price": ("price", "variant price", "sale price", "价格", "售价", "现价", "销售价", "一口价", "单价", "sku价格"),
+    "price": (
+        "price",
+        "variant price",
+        "regular price",
+        "价格",
+        "售价",
+        "现价",
+        "销售价",
+        "一口价",
+        "单价",
+        "sku价格",
+    ),
+    # a price that holds while a sale runs (WooCommerce): the price then, the regular one its original
+    "sale_price": ("sale price", "促销价", "活动价", "折后价"),
     "original_price": (
         "original price",
         "compare at price",
@@ -54,20 +67,50 @@ HEADERS: dict[str, tuple[str, ...]] = {
         "市场价",
         "吊牌价",
     ),
-    "category": ("category", "type", "product type", "类目", "分类", "品类", "商品类目", "类别", "商品分类"),
-    "description": ("description", "body", "body (html)", "body html", "描述", "商品描述", "简介", "详情", "卖点"),
+    "category": (
+        "category",
+        "categories",
+        "product categories",
+        "type",
+        "product type",
+        "类目",
+        "分类",
+        "品类",
+        "商品类目",
+        "类别",
+        "商品分类",
+    ),
+    "description": (
+        "description",
+        "short description",
+        "body",
+        "body (html)",
+        "body html",
+        "描述",
+        "商品描述",
+        "简介",
+        "详情",
+        "卖点",
+    ),
     "stock": ("stock", "inventory", "variant inventory qty", "inventory qty", "qty", "quantity", "库存", "库存数量"),
     "sku": ("sku", "variant sku", "sku id", "sku编号", "sku编码", "规格编码", "sku编码id"),
     "variant": ("规格", "规格名称", "销售属性", "sku属性", "variant", "variant title", "规格信息"),
     "aliases": ("aliases", "alias", "别名", "简称"),
+    # a variation's row names its product's SKU or id here (WooCommerce: "Parent", "id:101")
+    "parent": ("parent", "parent sku", "parent id", "父商品", "父级商品", "所属商品"),
+    "in_stock": ("in stock?", "in stock", "stock status", "是否有货", "库存状态"),
 }
+# what a platform's "Type" column holds when it is the listing's kind, not the product's category
+LISTING_KINDS = frozenset({"simple", "variable", "variation", "grouped", "external", "bundle"})
 # columns that describe the listing, not the product: never spoken
 IGNORED = re.compile(
     r"image|img|url|link|图片|链接|seo|published|status|状态|上架|gift card|template|weight unit|barcode|tags|标签"
+    r"|featured|visibility|visible|global|tax|backorders|reviews|shipping class|position|menu order|purchase note"
 )
-OPTION = re.compile(r"^option\s*(\d+)\s*(name|value)$", re.IGNORECASE)
+# Shopify's "Option1 Name/Value", WooCommerce's "Attribute 1 name/value(s)"
+OPTION = re.compile(r"^(?:option|attribute)\s*(\d+)\s*(name|values?|value\(s\))$", re.IGNORECASE)
 LANG_SUFFIX = re.compile(r"^(name|category|description)[_:](zh|en)$")
-SPEC_PREFIX = re.compile(r"^spec[:.]", re.IGNORECASE)
+SPEC_PREFIX = re.compile(r"^(?:spec|meta|attr|属性)[:.]", re.IGNORECASE)
 # "颜色:白色;套餐:标配" / "Color: Black, Size: M"
 PAIR = re.compile(r"\s*([^:：;；,，|]+?)\s*[:：]\s*([^;；,，|]+)")
 
@@ -105,10 +148,18 @@ def column_field(header: str) -> str:
 
 def read_rows(header: list[str], rows: list[SheetRow]) -> Sheet:
     sheet = Sheet(mapping=Columns({h: column_field(h) for h in header if h}))
+    _listing_kinds(sheet.mapping, rows)
+    parents = _parent_keys(rows, sheet.mapping)
     groups: dict[str, list[SheetRow]] = {}
     last: str | None = None
     for row in rows:
-        pid = _cell(row, sheet.mapping, "id")
+        ref = _reference(_cell(row, sheet.mapping, "parent"))
+        if ref:
+            pid = parents.get(ref, ref)
+        elif parents:
+            pid = parents.get(_cell(row, sheet.mapping, "id")) or _cell(row, sheet.mapping, "sku")
+        else:
+            pid = _cell(row, sheet.mapping, "id")
         if not pid and last is not None and not _cell(row, sheet.mapping, "name"):
             pid = last  # Shopify leaves the product's columns empty on its 2nd+ variant rows
         if not pid:
@@ -117,9 +168,44 @@ def read_rows(header: list[str], rows: list[SheetRow]) -> Sheet:
         groups.setdefault(pid, []).append(row)
         last = pid
     for pid, group in groups.items():
+        # the product's own row first, then its variations (an export may list them before it)
+        group.sort(key=lambda r: bool(_cell(r, sheet.mapping, "parent")))
         sheet.products.append(_product(pid, group, sheet))
         sheet.lines.append(group[0].line)
     return sheet
+
+
+def _listing_kinds(mapping: dict[str, str], rows: list[SheetRow]) -> None:
+    """A 'Type' column of simple/variable/variation says what a row is, not what the product is."""
+    for header, name in list(mapping.items()):
+        values = {r.cells.get(header, "").lower() for r in rows} - {""}
+        if name == "category" and values and values <= LISTING_KINDS:
+            mapping[header] = "ignored"
+    if isinstance(mapping, Columns):
+        mapping.__dict__.pop("_by_field", None)
+
+
+def _parent_keys(rows: list[SheetRow], mapping: dict[str, str]) -> dict[str, str]:
+    """Where rows point to their product (a 'Parent' column): each product row's id and SKU -> its key.
+
+    The key is the product's SKU, the seller's own code for it, else its id (a platform's row number).
+    """
+    if not any(_cell(r, mapping, "parent") for r in rows):
+        return {}
+    keys: dict[str, str] = {}
+    for row in rows:
+        if _cell(row, mapping, "parent"):
+            continue
+        own, sku = _cell(row, mapping, "id"), _cell(row, mapping, "sku")
+        key = sku or own
+        for name in (own, sku):
+            if name:
+                keys[name] = key
+    return keys
+
+
+def _reference(parent: str) -> str:
+    return re.sub(r"^id\s*:\s*", "", parent.strip(), flags=re.IGNORECASE)
 
 
 class Columns(dict[str, str]):
@@ -166,6 +252,8 @@ def _product(pid: str, group: list[SheetRow], sheet: Sheet) -> dict[str, Any]:
     product: dict[str, Any] = {"id": pid}
     for name in ("name", "category", "description"):
         value = next((_cell(r, mapping, name) for r in group if _cell(r, mapping, name)), "")
+        if name == "description":  # a short description and a long one: both, once each
+            value = next((_joined(r, mapping, name) for r in group if _cell(r, mapping, name)), "")
         langs = {lang: _cell(first, mapping, f"{name}_{lang}") for lang in ("zh", "en")}
         if any(langs.values()):
             product[name] = {k: v for k, v in langs.items() if v}
@@ -187,25 +275,27 @@ def _product(pid: str, group: list[SheetRow], sheet: Sheet) -> dict[str, Any]:
         name = product.get("name", "")
         if compact(spoken) not in {compact(str(n)) for n in (name.values() if isinstance(name, dict) else [name])}:
             product["aliases"] = [*product.get("aliases", []), spoken]
+    # a product row with variation rows under it (a 'Parent' column) is not itself a variant
+    rows = [r for r in group if _cell(r, mapping, "parent")] or group
     specs = _specs(group, mapping)
-    variants = [_variant(r, mapping, i) for i, r in enumerate(group)]
+    variants = [_variant(r, mapping, i) for i, r in enumerate(rows)]
     variants = [v for v in variants if v.get("options") or v.get("sku")]
-    prices = [_cell(r, mapping, "price") for r in group]
-    if len(group) > 1 or variants:
+    prices = [_prices(r, mapping) for r in rows]
+    if len(rows) > 1 or (variants and rows is not group):
         product["variants"] = variants
-        numeric = [p for p in prices if _number(p) is not None]
+        numeric = [p for p, _ in prices if _number(p) is not None]
         product["price"] = min(numeric, key=lambda p: _number(p) or 0) if numeric else ""
-        originals = [o for r in group if (o := _cell(r, mapping, "original_price"))]
-        if originals and len(set(originals)) == 1:
+        originals = [o for _, o in prices if o]
+        if originals and len(set(originals)) == 1 and len(originals) == len(rows):
             product["original_price"] = originals[0]
             for v in variants:
                 v.pop("original_price", None)
     else:
-        product["price"] = prices[0]
-        if _cell(first, mapping, "original_price"):
-            product["original_price"] = _cell(first, mapping, "original_price")
-        if _cell(first, mapping, "stock"):
-            product["stock"] = _cell(first, mapping, "stock")
+        product["price"], original = prices[0]
+        if original:
+            product["original_price"] = original
+        if _stock(first, mapping):
+            product["stock"] = _stock(first, mapping)
     for v in product.get("variants", []):
         v.pop("original_price", None)
     if specs.common:
@@ -261,10 +351,33 @@ def _variant(row: SheetRow, mapping: dict[str, str], index: int) -> dict[str, An
         variant["sku"] = sku
     if options:
         variant["options"] = options
-    for name in ("price", "stock", "original_price"):
-        if _cell(row, mapping, name):
-            variant[name] = _cell(row, mapping, name)
+    price, original = _prices(row, mapping)
+    for name, value in (("price", price), ("stock", _stock(row, mapping)), ("original_price", original)):
+        if value:
+            variant[name] = value
     return variant
+
+
+def _prices(row: SheetRow, mapping: dict[str, str]) -> tuple[str, str]:
+    """(price, original price) of a row: while a sale price is set, it is the price."""
+    price, original, sale = (_cell(row, mapping, f) for f in ("price", "original_price", "sale_price"))
+    if sale:
+        return sale, original or price
+    return price, original
+
+
+def _stock(row: SheetRow, mapping: dict[str, str]) -> str:
+    """The count in stock; an out-of-stock flag (0, no, false, outofstock) where no count is given."""
+    count = _cell(row, mapping, "stock")
+    if count:
+        return count
+    flag = compact(_cell(row, mapping, "in_stock"))
+    return "0" if flag in {"0", "no", "false", "outofstock", "无货", "缺货", "否"} else ""
+
+
+def _joined(row: SheetRow, mapping: dict[str, str], name: str) -> str:
+    values = [v for h in mapping.headers(name) if (v := row.cells.get(h, ""))] if isinstance(mapping, Columns) else []
+    return "\n".join(dict.fromkeys(values)) or _cell(row, mapping, name)
 
 
 def _variant_id(sku: str, index: int) -> str:

@@ -10,7 +10,7 @@ fact's own yes or no when it has one. Nothing is inferred from what a text does 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence, Set
+from collections.abc import Iterable, Sequence, Set
 from dataclasses import replace
 
 from knowledge.catalog import Text
@@ -182,3 +182,34 @@ def evidencing(question: str, facts: tuple[Fact, ...], names: str, known: Set[st
         return fact.polarity is not None or all(_found(t, text) for t in terms)
 
     return tuple(f for f in facts if speaks(f))
+
+
+def labelled(question: str, facts: list[Fact]) -> Fact | None:
+    """A spec with its own yes or no whose label the question says as written ("does it do QC?" of
+    "QC: no"), for labels too short for the word-for-word match elsewhere; opened with its yes or no."""
+    if not YES_NO_QUESTION.search(question):
+        return None
+    said = {w for w in WORD.findall(question) if w.isupper() or re.search(r"\d", w)}
+    for fact in facts:
+        if fact.kind == "spec" and fact.polarity is not None and said & set(WORD.findall(fact.key)):
+            return _opened(fact, fact.polarity)
+    return None
+
+
+def unexplained(
+    question: str, facts: Iterable[Fact], names: str, known: Set[str], hits: Sequence[object] = ()
+) -> list[str]:
+    """The words a yes/no question asks about that neither the chosen facts say nor the aspect it was
+    matched by names: what the answer would leave unanswered ("QC" of "does it do QC fast charging?"
+    against "charging port: USB-C")."""
+    facts = list(facts)
+    if any(f.polarity is not None for f in facts):
+        return []
+    text = " ".join(t for f in facts for t in (*f.label.variants(), *f.value.variants()))
+    matched = " ".join(str(getattr(h, "term", "")) for h in hits).lower()
+    return [t for t in asked_terms(question, names, known) if not _found(t, text) and t not in matched]
+
+
+def opened(fact: Fact) -> Fact:
+    """A yes/no fact as the answer to a yes/no question, opened with its own yes or no."""
+    return _opened(fact, bool(fact.polarity))

@@ -9,13 +9,24 @@ The language model only ever phrases a plan; it never decides whether a fact exi
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import replace
 from functools import cached_property
 
 from agent.answer import operations as ops
 from agent.answer import queries
 from agent.answer.catalog_queries import CatalogQueries
-from agent.answer.evidence import YES_NO_QUESTION, asked_terms, confirmed, evidencing, latin_words, mentioned
+from agent.answer.evidence import (
+    YES_NO_QUESTION,
+    asked_terms,
+    confirmed,
+    evidencing,
+    labelled,
+    latin_words,
+    mentioned,
+    opened,
+    unexplained,
+)
 from agent.answer.language import in_language
 from agent.answer.planned import MAX_FACTS, Plan
 from agent.answer.screening import screen
@@ -137,7 +148,7 @@ class Planner:
                 facts = tuple(f for f in named if f is not None)
                 reason = "compare" if len(facts) > 1 else "spec"
                 plan = Plan(question, lang, "answered", reason, products, facts, aspect="label")
-        return self._with_evidence(question, lang, products, plan)
+        return self._with_evidence(question, lang, products, plan, hits)
 
     def _named_spec(self, question: str, pid: str, hits: list[AspectHit]) -> Fact | None:
         """The product's spec whose own label the question says, word for word (the longest such), unless
@@ -155,7 +166,9 @@ class Planner:
         said = [(n, f) for n, f in said if not any(compact(t) in a for t in f.label.variants() for a in asked)]
         return max(said, key=lambda x: x[0])[1] if said else None
 
-    def _with_evidence(self, question: str, lang: str, products: tuple[str, ...], plan: Plan) -> Plan:
+    def _with_evidence(
+        self, question: str, lang: str, products: tuple[str, ...], plan: Plan, hits: Sequence[AspectHit] = ()
+    ) -> Plan:
         """A yes/no question about one product whose plan does not speak to what was asked (an
         unknown, or facts without the asked words) is answered by the fact that says them, if one does."""
         if len(products) != 1 or plan.status == "declined" or not YES_NO_QUESTION.search(question):
@@ -167,10 +180,29 @@ class Planner:
                 return replace(plan, facts=speaking)
             if not asked_terms(question, names, known):
                 return plan
-        fact = mentioned(question, self._candidate_facts(question, products[0]), names, known)
-        if fact is None:
-            return plan
-        return Plan(question, lang, "answered", "spec", products, (fact,), aspect="mention")
+        candidates = self._candidate_facts(question, products[0])
+        fact = mentioned(question, candidates, names, known) or labelled(question, candidates)
+        if fact is not None:
+            return Plan(question, lang, "answered", "spec", products, (fact,), aspect="mention")
+        if plan.status == "answered" and unexplained(question, plan.facts, names, known, hits):
+            # "does the G30 do QC fast charging?" answered "charging port: USB-C" says nothing of QC: a
+            # yes/no of the product that means what was asked answers it ("push button igniter" ->
+            # "piezo ignition: yes"), else the catalog does not say
+            polar = self._polar_by_meaning(question, candidates)
+            if polar is not None:
+                return Plan(question, lang, "answered", "spec", products, (polar,), aspect="meaning")
+            return Plan(question, lang, "unknown", "not_in_catalog", products, aspect=plan.aspect)
+        return plan
+
+    def _polar_by_meaning(self, question: str, facts: list[Fact]) -> Fact | None:
+        """The product's yes/no spec whose meaning is closest to the question, clearly ahead of the next."""
+        polar = [f for f in facts if f.kind == "spec" and f.polarity is not None]
+        ranked = self.kb.index.search(question, polar, k=2)
+        if not ranked or ranked[0].semantic < MEANING_MATCH:
+            return None
+        if len(ranked) > 1 and ranked[0].semantic - ranked[1].semantic < MEANING_MARGIN:
+            return None
+        return opened(ranked[0].fact)
 
     def _meaning_fact(self, question: str, pid: str, specific: bool = False) -> Fact | None:
         """The spec asked about in the viewer's own words: a value in the measure asked for ("几升" -> 4L),

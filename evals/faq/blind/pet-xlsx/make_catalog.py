@@ -4,6 +4,7 @@ Run:  /tmp/petxlsx/bin/python make_catalog.py
 Parent products are "variable" rows with comma-separated attribute values; their
 "variation" rows carry Parent = parent SKU, one value per attribute, own price and stock.
 """
+
 import os
 
 from openpyxl import Workbook
@@ -12,26 +13,66 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 IMG = "https://pawsmartshop.com/wp-content/uploads/2024/05/"
 
 HEADERS = [
-    "ID", "Type", "SKU", "Name", "Published", "Is featured?", "Visibility in catalog",
-    "Short description", "Description", "Tax status", "Tax class", "In stock?", "Stock",
-    "Backorders allowed?", "Weight (lbs)", "Length (in)", "Width (in)", "Height (in)",
-    "Allow customer reviews?", "Sale price", "Regular price", "Categories", "Tags",
-    "Shipping class", "Images", "Parent", "Position",
-    "Attribute 1 name", "Attribute 1 value(s)", "Attribute 1 visible", "Attribute 1 global",
-    "Attribute 2 name", "Attribute 2 value(s)", "Attribute 2 visible", "Attribute 2 global",
-    "meta:capacity", "meta:battery_backup", "meta:app_control", "meta:max_pet_weight",
-    "meta:battery_life", "meta:connectivity", "meta:waterproof", "meta:noise_level",
-    "meta:video_resolution", "meta:night_vision", "meta:flap_size",
+    "ID",
+    "Type",
+    "SKU",
+    "Name",
+    "Published",
+    "Is featured?",
+    "Visibility in catalog",
+    "Short description",
+    "Description",
+    "Tax status",
+    "Tax class",
+    "In stock?",
+    "Stock",
+    "Backorders allowed?",
+    "Weight (lbs)",
+    "Length (in)",
+    "Width (in)",
+    "Height (in)",
+    "Allow customer reviews?",
+    "Sale price",
+    "Regular price",
+    "Categories",
+    "Tags",
+    "Shipping class",
+    "Images",
+    "Parent",
+    "Position",
+    "Attribute 1 name",
+    "Attribute 1 value(s)",
+    "Attribute 1 visible",
+    "Attribute 1 global",
+    "Attribute 2 name",
+    "Attribute 2 value(s)",
+    "Attribute 2 visible",
+    "Attribute 2 global",
+    "meta:capacity",
+    "meta:battery_backup",
+    "meta:app_control",
+    "meta:max_pet_weight",
+    "meta:battery_life",
+    "meta:connectivity",
+    "meta:waterproof",
+    "meta:noise_level",
+    "meta:video_resolution",
+    "meta:night_vision",
+    "meta:flap_size",
 ]
 
-rows = []
+rows: list[dict] = []
 
 
 def parent(**kw):
     """A 'variable' or 'simple' product row."""
     r = {
-        "Published": 1, "Is featured?": 0, "Visibility in catalog": "visible",
-        "Tax status": "taxable", "Backorders allowed?": 0, "Allow customer reviews?": 1,
+        "Published": 1,
+        "Is featured?": 0,
+        "Visibility in catalog": "visible",
+        "Tax status": "taxable",
+        "Backorders allowed?": 0,
+        "Allow customer reviews?": 1,
         "Position": 0,
     }
     r.update(kw)
@@ -47,10 +88,16 @@ def parent(**kw):
 
 def variation(p, pos, **kw):
     r = {
-        "Type": "variation", "Published": 1, "Is featured?": 0,
-        "Visibility in catalog": "visible", "Tax status": "taxable", "Tax class": "parent",
-        "Backorders allowed?": 0, "Allow customer reviews?": 0,
-        "Parent": p["SKU"], "Position": pos,
+        "Type": "variation",
+        "Published": 1,
+        "Is featured?": 0,
+        "Visibility in catalog": "visible",
+        "Tax status": "taxable",
+        "Tax class": "parent",
+        "Backorders allowed?": 0,
+        "Allow customer reviews?": 0,
+        "Parent": p["SKU"],
+        "Position": pos,
         "Attribute 1 name": p.get("Attribute 1 name"),
         "Attribute 2 name": p.get("Attribute 2 name"),
     }
@@ -66,7 +113,10 @@ def variation(p, pos, **kw):
 
 # ---------------------------------------------------------------- Feeding
 f4 = parent(
-    ID=101, Type="variable", SKU="F4", Name="PawFeast F4 Automatic Pet Feeder",
+    ID=101,
+    Type="variable",
+    SKU="F4",
+    Name="PawFeast F4 Automatic Pet Feeder",
     **{"Is featured?": 1},
     **{
         "Short description": "Wi-Fi automatic feeder with app scheduling and a 4L or 6L hopper.",
@@ -82,28 +132,52 @@ f4 = parent(
             "or raw food. The stainless steel bowl is dishwasher safe; hand wash the hopper. "
             "Wi-Fi setup needs a 2.4 GHz network (5 GHz is not supported).</p>"
         ),
-        "Categories": "Feeding > Automatic Feeders", "Tags": "cat, dog, feeder, wifi",
-        "Shipping class": "standard", "Images": IMG + "f4-white.jpg, " + IMG + "f4-black.jpg",
-        "Attribute 1 name": "Capacity", "Attribute 1 value(s)": "4L, 6L",
-        "Attribute 2 name": "Color", "Attribute 2 value(s)": "White, Black",
-        "meta:capacity": "4L, 6L", "meta:battery_backup": "Yes", "meta:app_control": "TRUE",
-        "meta:max_pet_weight": "N/A", "meta:connectivity": "2.4GHz Wi-Fi",
+        "Categories": "Feeding > Automatic Feeders",
+        "Tags": "cat, dog, feeder, wifi",
+        "Shipping class": "standard",
+        "Images": IMG + "f4-white.jpg, " + IMG + "f4-black.jpg",
+        "Attribute 1 name": "Capacity",
+        "Attribute 1 value(s)": "4L, 6L",
+        "Attribute 2 name": "Color",
+        "Attribute 2 value(s)": "White, Black",
+        "meta:capacity": "4L, 6L",
+        "meta:battery_backup": "Yes",
+        "meta:app_control": "TRUE",
+        "meta:max_pet_weight": "N/A",
+        "meta:connectivity": "2.4GHz Wi-Fi",
         "meta:waterproof": "N/A",
     },
 )
-for i, (sku, cap, col, price, stock, wt) in enumerate([
-    ("F4-4L-WHT", "4L", "White", 69.99, 23, 3.1),
-    ("F4-4L-BLK", "4L", "Black", 69.99, 8, 3.1),
-    ("F4-6L-WHT", "6L", "White", 84.99, 0, 3.6),
-    ("F4-6L-BLK", "6L", "Black", 84.99, 15, 3.6),
-], start=1):
-    variation(f4, i, ID=101 + i, SKU=sku, Name=f"PawFeast F4 Automatic Pet Feeder - {cap}, {col}",
-              Stock=stock, **{"Regular price": price, "Weight (lbs)": wt,
-                              "Attribute 1 value(s)": cap, "Attribute 2 value(s)": col,
-                              "meta:capacity": cap})
+for i, (sku, cap, col, price, stock, wt) in enumerate(
+    [
+        ("F4-4L-WHT", "4L", "White", 69.99, 23, 3.1),
+        ("F4-4L-BLK", "4L", "Black", 69.99, 8, 3.1),
+        ("F4-6L-WHT", "6L", "White", 84.99, 0, 3.6),
+        ("F4-6L-BLK", "6L", "Black", 84.99, 15, 3.6),
+    ],
+    start=1,
+):
+    variation(
+        f4,
+        i,
+        ID=101 + i,
+        SKU=sku,
+        Name=f"PawFeast F4 Automatic Pet Feeder - {cap}, {col}",
+        Stock=stock,
+        **{
+            "Regular price": price,
+            "Weight (lbs)": wt,
+            "Attribute 1 value(s)": cap,
+            "Attribute 2 value(s)": col,
+            "meta:capacity": cap,
+        },
+    )
 
 parent(
-    ID=110, Type="simple", SKU="F2D", Name="PawFeast F2D Dual-Bowl Automatic Feeder",
+    ID=110,
+    Type="simple",
+    SKU="F2D",
+    Name="PawFeast F2D Dual-Bowl Automatic Feeder",
     Stock=12,
     **{
         "In stock?": 1,
@@ -115,17 +189,28 @@ parent(
             "amount for each bowl. Backup power: 3 x D-cell batteries (not included). "
             "Replace the desiccant bag every 30 days.</p>"
         ),
-        "Regular price": 99.99, "Weight (lbs)": 4.4, "Length (in)": 13.4, "Width (in)": 9.1,
+        "Regular price": 99.99,
+        "Weight (lbs)": 4.4,
+        "Length (in)": 13.4,
+        "Width (in)": 9.1,
         "Height (in)": 14.2,
-        "Categories": "Feeding > Automatic Feeders", "Tags": "cat, feeder, multi-cat",
-        "Shipping class": "standard", "Images": IMG + "f2d.jpg",
-        "meta:capacity": "5L", "meta:battery_backup": "Yes", "meta:app_control": "TRUE",
-        "meta:max_pet_weight": "N/A", "meta:connectivity": "2.4GHz Wi-Fi",
+        "Categories": "Feeding > Automatic Feeders",
+        "Tags": "cat, feeder, multi-cat",
+        "Shipping class": "standard",
+        "Images": IMG + "f2d.jpg",
+        "meta:capacity": "5L",
+        "meta:battery_backup": "Yes",
+        "meta:app_control": "TRUE",
+        "meta:max_pet_weight": "N/A",
+        "meta:connectivity": "2.4GHz Wi-Fi",
     },
 )
 
 w3 = parent(
-    ID=120, Type="variable", SKU="W3", Name="AquaPaw W3 Pet Water Fountain",
+    ID=120,
+    Type="variable",
+    SKU="W3",
+    Name="AquaPaw W3 Pet Water Fountain",
     **{
         "Short description": "2.5L ultra-quiet fountain with triple filtration.",
         "Description": (
@@ -138,28 +223,40 @@ w3 = parent(
             "<p>The LED light turns red when the water level is low. Everything except the pump "
             "is dishwasher safe.</p>"
         ),
-        "Categories": "Feeding > Water Fountains", "Tags": "cat, fountain, water",
+        "Categories": "Feeding > Water Fountains",
+        "Tags": "cat, fountain, water",
         "Shipping class": "standard",
         "Images": IMG + "w3-white.jpg, " + IMG + "w3-grey.jpg, " + IMG + "w3-pink.jpg",
-        "Attribute 1 name": "Color", "Attribute 1 value(s)": "White, Grey, Pink",
-        "meta:capacity": "2.5L", "meta:battery_backup": "FALSE", "meta:app_control": "FALSE",
-        "meta:max_pet_weight": "N/A", "meta:connectivity": "N/A",
+        "Attribute 1 name": "Color",
+        "Attribute 1 value(s)": "White, Grey, Pink",
+        "meta:capacity": "2.5L",
+        "meta:battery_backup": "FALSE",
+        "meta:app_control": "FALSE",
+        "meta:max_pet_weight": "N/A",
+        "meta:connectivity": "N/A",
         "meta:noise_level": "under 30 dB",
     },
 )
-for i, (sku, col, stock) in enumerate([("W3-WHT", "White", 40), ("W3-GRY", "Grey", 0),
-                                       ("W3-PNK", "Pink", 6)], start=1):
-    variation(w3, i, ID=120 + i, SKU=sku, Name=f"AquaPaw W3 Pet Water Fountain - {col}",
-              Stock=stock, **{"Regular price": 39.99, "Weight (lbs)": 1.8,
-                              "Attribute 1 value(s)": col})
+for i, (sku, col, stock) in enumerate([("W3-WHT", "White", 40), ("W3-GRY", "Grey", 0), ("W3-PNK", "Pink", 6)], start=1):
+    variation(
+        w3,
+        i,
+        ID=120 + i,
+        SKU=sku,
+        Name=f"AquaPaw W3 Pet Water Fountain - {col}",
+        Stock=stock,
+        **{"Regular price": 39.99, "Weight (lbs)": 1.8, "Attribute 1 value(s)": col},
+    )
 
 parent(
-    ID=130, Type="simple", SKU="W5PRO", Name="AquaPaw W5 Pro Stainless Steel Cordless Fountain",
+    ID=130,
+    Type="simple",
+    SKU="W5PRO",
+    Name="AquaPaw W5 Pro Stainless Steel Cordless Fountain",
     Stock=17,
     **{
         "In stock?": 1,
-        "Short description": "Cordless 3.2L fountain with a 304 stainless steel top and app "
-                             "water-level alerts.",
+        "Short description": "Cordless 3.2L fountain with a 304 stainless steel top and app water-level alerts.",
         "Description": (
             "<p>The W5 Pro runs on a built-in 4000 mAh battery, so you can place it anywhere - "
             "no cord to chew. One charge lasts up to 30 days in sensor mode or about 7 days in "
@@ -168,22 +265,32 @@ parent(
             "are not. The app (Bluetooth) shows the water level and reminds you when to change "
             "the filter.</p>"
         ),
-        "Sale price": 54.99, "Regular price": 64.99, "Weight (lbs)": 2.6,
-        "Categories": "Feeding > Water Fountains", "Tags": "cat, dog, fountain, cordless",
-        "Shipping class": "standard", "Images": IMG + "w5pro.jpg",
-        "meta:capacity": "3.2L", "meta:battery_backup": "Yes", "meta:app_control": "TRUE",
-        "meta:max_pet_weight": "N/A", "meta:battery_life": "up to 30 days (sensor mode)",
-        "meta:connectivity": "Bluetooth", "meta:noise_level": "under 25 dB",
+        "Sale price": 54.99,
+        "Regular price": 64.99,
+        "Weight (lbs)": 2.6,
+        "Categories": "Feeding > Water Fountains",
+        "Tags": "cat, dog, fountain, cordless",
+        "Shipping class": "standard",
+        "Images": IMG + "w5pro.jpg",
+        "meta:capacity": "3.2L",
+        "meta:battery_backup": "Yes",
+        "meta:app_control": "TRUE",
+        "meta:max_pet_weight": "N/A",
+        "meta:battery_life": "up to 30 days (sensor mode)",
+        "meta:connectivity": "Bluetooth",
+        "meta:noise_level": "under 25 dB",
     },
 )
 
 # ---------------------------------------------------------------- Tracking
 g2 = parent(
-    ID=140, Type="variable", SKU="G2", Name="TrackTail G2 GPS Dog Collar",
+    ID=140,
+    Type="variable",
+    SKU="G2",
+    Name="TrackTail G2 GPS Dog Collar",
     **{
         "Is featured?": 1,
-        "Short description": "Real-time GPS dog collar with up to 7 days of battery, IP67 "
-                             "waterproof.",
+        "Short description": "Real-time GPS dog collar with up to 7 days of battery, IP67 waterproof.",
         "Description": (
             "<p>See where your dog is in real time, set safe zones and get an alert the moment "
             "they leave the yard.</p>\n<ul>\n"
@@ -195,31 +302,50 @@ g2 = parent(
             "<p>A TrackTail subscription is required for GPS tracking: $4.99/month or "
             "$49.99/year, first month free. Designed for dogs 15 lbs and up; not for cats.</p>"
         ),
-        "Categories": "Tracking > GPS Collars", "Tags": "dog, gps, collar",
+        "Categories": "Tracking > GPS Collars",
+        "Tags": "dog, gps, collar",
         "Shipping class": "small-parcel",
         "Images": IMG + "g2-black.jpg, " + IMG + "g2-orange.jpg",
-        "Attribute 1 name": "Size", "Attribute 1 value(s)": "S, M, L",
-        "Attribute 2 name": "Color", "Attribute 2 value(s)": "Black, Orange",
-        "meta:battery_backup": "N/A", "meta:app_control": "TRUE",
-        "meta:max_pet_weight": "N/A", "meta:battery_life": "up to 7 days",
-        "meta:connectivity": "GPS + LTE-M", "meta:waterproof": "IP67",
+        "Attribute 1 name": "Size",
+        "Attribute 1 value(s)": "S, M, L",
+        "Attribute 2 name": "Color",
+        "Attribute 2 value(s)": "Black, Orange",
+        "meta:battery_backup": "N/A",
+        "meta:app_control": "TRUE",
+        "meta:max_pet_weight": "N/A",
+        "meta:battery_life": "up to 7 days",
+        "meta:connectivity": "GPS + LTE-M",
+        "meta:waterproof": "IP67",
     },
 )
 NECK = {"S": "Fits neck 10-14 in", "M": "Fits neck 14-20 in", "L": "Fits neck 20-27 in"}
-for i, (sku, size, col, price, stock) in enumerate([
-    ("G2-S-BLK", "S", "Black", 129, 14),
-    ("G2-S-ORG", "S", "Orange", 129, 3),
-    ("G2-M-BLK", "M", "Black", 129, 22),
-    ("G2-M-ORG", "M", "Orange", 129, 0),
-    ("G2-L-BLK", "L", "Black", 139, 9),
-], start=1):
-    variation(g2, i, ID=140 + i, SKU=sku, Name=f"TrackTail G2 GPS Dog Collar - {size}, {col}",
-              Stock=stock, Description=NECK[size],
-              **{"Regular price": price, "Weight (lbs)": 0.15,
-                 "Attribute 1 value(s)": size, "Attribute 2 value(s)": col})
+for i, (sku, size, col, price, stock) in enumerate(
+    [
+        ("G2-S-BLK", "S", "Black", 129, 14),
+        ("G2-S-ORG", "S", "Orange", 129, 3),
+        ("G2-M-BLK", "M", "Black", 129, 22),
+        ("G2-M-ORG", "M", "Orange", 129, 0),
+        ("G2-L-BLK", "L", "Black", 139, 9),
+    ],
+    start=1,
+):
+    variation(
+        g2,
+        i,
+        ID=140 + i,
+        SKU=sku,
+        Name=f"TrackTail G2 GPS Dog Collar - {size}, {col}",
+        Stock=stock,
+        Description=NECK[size],
+        **{"Regular price": price, "Weight (lbs)": 0.15, "Attribute 1 value(s)": size, "Attribute 2 value(s)": col},
+    )
 
 parent(
-    ID=150, Type="simple", SKU="B1", Name="TrackTail B1 Bluetooth Pet Tag", Stock=120,
+    ID=150,
+    Type="simple",
+    SKU="B1",
+    Name="TrackTail B1 Bluetooth Pet Tag",
+    Stock=120,
     **{
         "In stock?": 1,
         "Short description": "Tiny Bluetooth tag for any collar - no monthly fee.",
@@ -231,22 +357,32 @@ parent(
             "last place your phone saw it, so it can't track a pet live once it's out of "
             "range.</p>"
         ),
-        "Regular price": 19.99, "Weight (lbs)": 0.02,
-        "Categories": "Tracking > Trackers", "Tags": "cat, dog, tag, bluetooth",
-        "Shipping class": "small-parcel", "Images": IMG + "b1.jpg",
-        "meta:battery_backup": "N/A", "meta:app_control": "Yes", "meta:max_pet_weight": "N/A",
-        "meta:battery_life": "about 12 months", "meta:connectivity": "Bluetooth 5.0",
+        "Regular price": 19.99,
+        "Weight (lbs)": 0.02,
+        "Categories": "Tracking > Trackers",
+        "Tags": "cat, dog, tag, bluetooth",
+        "Shipping class": "small-parcel",
+        "Images": IMG + "b1.jpg",
+        "meta:battery_backup": "N/A",
+        "meta:app_control": "Yes",
+        "meta:max_pet_weight": "N/A",
+        "meta:battery_life": "about 12 months",
+        "meta:connectivity": "Bluetooth 5.0",
         "meta:waterproof": "IPX5",
     },
 )
 
 # ---------------------------------------------------------------- Litter
 parent(
-    ID=160, Type="simple", SKU="L1", Name="CleanPaw L1 Self-Cleaning Litter Box", Stock=5,
+    ID=160,
+    Type="simple",
+    SKU="L1",
+    Name="CleanPaw L1 Self-Cleaning Litter Box",
+    Stock=5,
     **{
-        "In stock?": 1, "Is featured?": 1,
-        "Short description": "Rotating self-cleaning litter box with a 9L waste drawer and app, for "
-                             "cats 3.3-22 lbs.",
+        "In stock?": 1,
+        "Is featured?": 1,
+        "Short description": "Rotating self-cleaning litter box with a 9L waste drawer and app, for cats 3.3-22 lbs.",
         "Description": (
             "<p>Scoop-free for up to 14 days with one cat. After your cat leaves, the L1 waits "
             "3-15 minutes (you choose in the app) and then rotates to sift clumps into the "
@@ -258,19 +394,31 @@ parent(
             "<p>Use clumping clay or tofu litter. Crystal litter and pine pellets are not "
             "compatible.</p>"
         ),
-        "Sale price": 349, "Regular price": 399, "Weight (lbs)": 26.5,
-        "Length (in)": 23.6, "Width (in)": 21.3, "Height (in)": 24.8,
-        "Categories": "Litter & Cleaning > Litter Boxes", "Tags": "cat, litter, self-cleaning",
-        "Shipping class": "oversize", "Images": IMG + "l1.jpg",
-        "meta:capacity": "9L waste drawer", "meta:battery_backup": "FALSE",
-        "meta:app_control": "TRUE", "meta:max_pet_weight": "up to 22 lbs",
-        "meta:connectivity": "2.4GHz Wi-Fi", "meta:noise_level": "under 40 dB",
+        "Sale price": 349,
+        "Regular price": 399,
+        "Weight (lbs)": 26.5,
+        "Length (in)": 23.6,
+        "Width (in)": 21.3,
+        "Height (in)": 24.8,
+        "Categories": "Litter & Cleaning > Litter Boxes",
+        "Tags": "cat, litter, self-cleaning",
+        "Shipping class": "oversize",
+        "Images": IMG + "l1.jpg",
+        "meta:capacity": "9L waste drawer",
+        "meta:battery_backup": "FALSE",
+        "meta:app_control": "TRUE",
+        "meta:max_pet_weight": "up to 22 lbs",
+        "meta:connectivity": "2.4GHz Wi-Fi",
+        "meta:noise_level": "under 40 dB",
     },
 )
 
 # ---------------------------------------------------------------- Cameras
 c1 = parent(
-    ID=170, Type="variable", SKU="C1", Name="TreatCam C1 Pet Camera with Treat Toss",
+    ID=170,
+    Type="variable",
+    SKU="C1",
+    Name="TreatCam C1 Pet Camera with Treat Toss",
     **{
         "Short description": "Watch, talk and toss treats from your phone. 1080p or 2K.",
         "Description": (
@@ -283,27 +431,40 @@ c1 = parent(
             "<p>The C1 must stay plugged in (USB power); it has no built-in battery. Place it on "
             "a table or shelf - wall mounting is not supported.</p>"
         ),
-        "Categories": "Cameras > Pet Cameras", "Tags": "dog, cat, camera, treats",
-        "Shipping class": "standard", "Images": IMG + "c1.jpg",
-        "Attribute 1 name": "Version", "Attribute 1 value(s)": "1080p, 2K",
-        "meta:capacity": "about 100 treats", "meta:battery_backup": "FALSE",
-        "meta:app_control": "TRUE", "meta:max_pet_weight": "N/A",
-        "meta:connectivity": "2.4GHz Wi-Fi", "meta:video_resolution": "1080p, 2K",
+        "Categories": "Cameras > Pet Cameras",
+        "Tags": "dog, cat, camera, treats",
+        "Shipping class": "standard",
+        "Images": IMG + "c1.jpg",
+        "Attribute 1 name": "Version",
+        "Attribute 1 value(s)": "1080p, 2K",
+        "meta:capacity": "about 100 treats",
+        "meta:battery_backup": "FALSE",
+        "meta:app_control": "TRUE",
+        "meta:max_pet_weight": "N/A",
+        "meta:connectivity": "2.4GHz Wi-Fi",
+        "meta:video_resolution": "1080p, 2K",
         "meta:night_vision": "Yes",
     },
 )
-for i, (sku, ver, price, stock) in enumerate([("C1-1080", "1080p", 119.99, 30),
-                                              ("C1-2K", "2K", 149.99, 11)], start=1):
-    variation(c1, i, ID=170 + i, SKU=sku, Name=f"TreatCam C1 Pet Camera with Treat Toss - {ver}",
-              Stock=stock, **{"Regular price": price, "Weight (lbs)": 1.9,
-                              "Attribute 1 value(s)": ver, "meta:video_resolution": ver})
+for i, (sku, ver, price, stock) in enumerate([("C1-1080", "1080p", 119.99, 30), ("C1-2K", "2K", 149.99, 11)], start=1):
+    variation(
+        c1,
+        i,
+        ID=170 + i,
+        SKU=sku,
+        Name=f"TreatCam C1 Pet Camera with Treat Toss - {ver}",
+        Stock=stock,
+        **{"Regular price": price, "Weight (lbs)": 1.9, "Attribute 1 value(s)": ver, "meta:video_resolution": ver},
+    )
 
 # ---------------------------------------------------------------- Doors
 d1 = parent(
-    ID=180, Type="variable", SKU="D1", Name="SmartFlap D1 Microchip Pet Door",
+    ID=180,
+    Type="variable",
+    SKU="D1",
+    Name="SmartFlap D1 Microchip Pet Door",
     **{
-        "Short description": "Microchip pet door that only opens for your pets - stores up to "
-                             "32 pets.",
+        "Short description": "Microchip pet door that only opens for your pets - stores up to 32 pets.",
         "Description": (
             "<p>Only lets in pets you've registered. The D1 reads your pet's existing microchip "
             "or the RFID collar tag (2 tags included) and stores up to 32 pets.</p>\n<ul>\n"
@@ -311,28 +472,51 @@ d1 = parent(
             "<li>Runs on 4 x AA batteries, about 12 months per set.</li>\n"
             "<li>Fits doors 1-2 in thick. Not suitable for glass doors.</li>\n</ul>"
         ),
-        "Categories": "Doors & Gates > Smart Pet Doors", "Tags": "cat, dog, door, microchip",
-        "Shipping class": "standard", "Images": IMG + "d1.jpg",
-        "Attribute 1 name": "Size", "Attribute 1 value(s)": "Medium, Large",
-        "meta:battery_backup": "N/A", "meta:app_control": "TRUE",
+        "Categories": "Doors & Gates > Smart Pet Doors",
+        "Tags": "cat, dog, door, microchip",
+        "Shipping class": "standard",
+        "Images": IMG + "d1.jpg",
+        "Attribute 1 name": "Size",
+        "Attribute 1 value(s)": "Medium, Large",
+        "meta:battery_backup": "N/A",
+        "meta:app_control": "TRUE",
         "meta:max_pet_weight": "Medium: up to 25 lbs / Large: up to 60 lbs",
-        "meta:battery_life": "about 12 months (4 x AA)", "meta:connectivity": "Bluetooth",
+        "meta:battery_life": "about 12 months (4 x AA)",
+        "meta:connectivity": "Bluetooth",
         "meta:waterproof": "N/A",
     },
 )
-for i, (sku, size, price, stock, maxw, flap, wt) in enumerate([
-    ("D1-M", "Medium", 179, 7, "up to 25 lbs", "7 x 7.9 in", 3.3),
-    ("D1-L", "Large", 229, 0, "up to 60 lbs", "10.5 x 12 in", 5.1),
-], start=1):
-    variation(d1, i, ID=180 + i, SKU=sku, Name=f"SmartFlap D1 Microchip Pet Door - {size}",
-              Stock=stock,
-              Description=f"Flap opening {flap}, for cats and dogs {maxw}.",
-              **{"Regular price": price, "Weight (lbs)": wt, "Attribute 1 value(s)": size,
-                 "meta:max_pet_weight": maxw, "meta:flap_size": flap})
+for i, (sku, size, price, stock, maxw, flap, wt) in enumerate(
+    [
+        ("D1-M", "Medium", 179, 7, "up to 25 lbs", "7 x 7.9 in", 3.3),
+        ("D1-L", "Large", 229, 0, "up to 60 lbs", "10.5 x 12 in", 5.1),
+    ],
+    start=1,
+):
+    variation(
+        d1,
+        i,
+        ID=180 + i,
+        SKU=sku,
+        Name=f"SmartFlap D1 Microchip Pet Door - {size}",
+        Stock=stock,
+        Description=f"Flap opening {flap}, for cats and dogs {maxw}.",
+        **{
+            "Regular price": price,
+            "Weight (lbs)": wt,
+            "Attribute 1 value(s)": size,
+            "meta:max_pet_weight": maxw,
+            "meta:flap_size": flap,
+        },
+    )
 
 # ---------------------------------------------------------------- Grooming
 parent(
-    ID=190, Type="simple", SKU="V1", Name="FurVac V1 Pet Grooming Vacuum Kit", Stock=19,
+    ID=190,
+    Type="simple",
+    SKU="V1",
+    Name="FurVac V1 Pet Grooming Vacuum Kit",
+    Stock=19,
     **{
         "In stock?": 1,
         "Short description": "Clip and deshed while the vacuum sucks up 99% of loose hair.",
@@ -344,18 +528,27 @@ parent(
             "Corded: 6.5 ft power cord and 5 ft hose. The 2.5L dust cup empties with one "
             "click.</p>"
         ),
-        "Regular price": 89.99, "Weight (lbs)": 7.9,
-        "Categories": "Grooming > Grooming Vacuums", "Tags": "dog, cat, grooming, vacuum",
-        "Shipping class": "standard", "Images": IMG + "v1.jpg",
-        "meta:capacity": "2.5L", "meta:battery_backup": "N/A", "meta:app_control": "FALSE",
-        "meta:max_pet_weight": "N/A", "meta:connectivity": "N/A",
+        "Regular price": 89.99,
+        "Weight (lbs)": 7.9,
+        "Categories": "Grooming > Grooming Vacuums",
+        "Tags": "dog, cat, grooming, vacuum",
+        "Shipping class": "standard",
+        "Images": IMG + "v1.jpg",
+        "meta:capacity": "2.5L",
+        "meta:battery_backup": "N/A",
+        "meta:app_control": "FALSE",
+        "meta:max_pet_weight": "N/A",
+        "meta:connectivity": "N/A",
         "meta:noise_level": "52 dB",
     },
 )
 
 # ---------------------------------------------------------------- Toys
 t1 = parent(
-    ID=200, Type="variable", SKU="T1", Name="ZoomBall T1 Interactive Cat Ball",
+    ID=200,
+    Type="variable",
+    SKU="T1",
+    Name="ZoomBall T1 Interactive Cat Ball",
     **{
         "Short description": "Self-rolling smart ball that keeps indoor cats moving.",
         "Description": (
@@ -365,19 +558,30 @@ t1 = parent(
             "after 10 minutes of play and wakes itself up every 2 hours for another round. Not "
             "for use on thick carpets or outdoors.</p>"
         ),
-        "Categories": "Toys > Interactive Toys", "Tags": "cat, toy, ball",
+        "Categories": "Toys > Interactive Toys",
+        "Tags": "cat, toy, ball",
         "Shipping class": "small-parcel",
         "Images": IMG + "t1-blue.jpg, " + IMG + "t1-pink.jpg",
-        "Attribute 1 name": "Color", "Attribute 1 value(s)": "Blue, Pink",
-        "meta:battery_backup": "N/A", "meta:app_control": "FALSE", "meta:max_pet_weight": "N/A",
-        "meta:battery_life": "about 2 hours of play", "meta:connectivity": "N/A",
+        "Attribute 1 name": "Color",
+        "Attribute 1 value(s)": "Blue, Pink",
+        "meta:battery_backup": "N/A",
+        "meta:app_control": "FALSE",
+        "meta:max_pet_weight": "N/A",
+        "meta:battery_life": "about 2 hours of play",
+        "meta:connectivity": "N/A",
         "meta:waterproof": "No",
     },
 )
 for i, (sku, col, stock) in enumerate([("T1-BLU", "Blue", 50), ("T1-PNK", "Pink", 0)], start=1):
-    variation(t1, i, ID=200 + i, SKU=sku, Name=f"ZoomBall T1 Interactive Cat Ball - {col}",
-              Stock=stock, **{"Regular price": 24.99, "Weight (lbs)": 0.3,
-                              "Attribute 1 value(s)": col})
+    variation(
+        t1,
+        i,
+        ID=200 + i,
+        SKU=sku,
+        Name=f"ZoomBall T1 Interactive Cat Ball - {col}",
+        Stock=stock,
+        **{"Regular price": 24.99, "Weight (lbs)": 0.3, "Attribute 1 value(s)": col},
+    )
 
 
 def main():

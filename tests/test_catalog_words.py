@@ -1,0 +1,67 @@
+"""What the catalog's own words say about a question: a word every listing uses is no product name,
+and a yes/no question is answered by the fact that speaks to it or not at all (real embeddings,
+catalog sentences)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from agent.answer.engine import AnswerEngine
+from knowledge.base import KnowledgeBase
+from knowledge.embedding import UniversalSentenceEncoder
+from knowledge.loader import load_catalog
+from knowledge.resolve import ProductResolver
+
+PET_SHOP = """
+store: {name: Paws, currency: USD}
+products:
+  - {id: ball, name: ZoomBall T1 Interactive Cat Ball, category: Toys, price: 19,
+     description: A rolling ball that keeps your cat busy, specs: {noise: 30 dB}}
+  - {id: fountain, name: AquaPaw W3 Fountain, category: Fountains, price: 39,
+     description: Filtered water that makes cats drink more, specs: {noise: 25 dB, capacity: 2.5L}}
+  - {id: feeder, name: PawFeast F4 Feeder, category: Feeders, price: 69,
+     description: Meals on time for cats and dogs; push alerts, specs: {battery_backup: "yes", capacity: 4L}}
+  - {id: bike, name: Cadence S2 Exercise Bike, category: Exercise Bikes, price: 899,
+     description: A quiet bike for home rides, specs: {max_user_weight: 125 kg}}
+  - {id: rower, name: AquaGlide R3 Water Rower, category: Rowing Machines, price: 699,
+     description: Rows like a boat; one button pairs it with a bike computer, specs: {max_user_weight: 135 kg}}
+  - {id: charger, name: GaN Charger G30, category: Chargers, price: 69,
+     specs: {ports: USB-C x1, QC: false, PD: PD3.0, output: 30W}}
+  - {id: stove, name: Kestrel Cook System, category: Stoves, price: 129,
+     specs: {weight: 395 g, piezo_ignition: "yes", output: 1500 W, cartridge_included: "no"}}
+"""
+
+
+@pytest.fixture(scope="module")
+def engine(tmp_path_factory: pytest.TempPathFactory) -> AnswerEngine:
+    path: Path = tmp_path_factory.mktemp("shop") / "catalog.yaml"
+    path.write_text(PET_SHOP, encoding="utf-8")
+    return AnswerEngine(KnowledgeBase(load_catalog(path), UniversalSentenceEncoder(threads=1)))
+
+
+def test_a_word_every_listing_uses_names_no_product(engine: AnswerEngine) -> None:
+    resolver: ProductResolver = engine.knowledge.resolver
+    on_stage = resolver.resolve("how loud is this one? my cat hates noise", on_stage="fountain")
+    assert on_stage.product_ids == ("fountain",)
+    assert "ball" not in resolver.resolve("do you sell cat trees?").product_ids
+    assert resolver.resolve("how loud is the zoomball?").product_ids == ("ball",)  # its own word still names it
+
+
+def test_one_product_named_and_one_by_its_kind_are_compared(engine: AnswerEngine) -> None:
+    both = engine.knowledge.resolver.resolve("rower vs bike, which takes a heavier rider?")
+    assert set(both.product_ids) == {"bike", "rower"}
+
+
+def test_a_yes_no_question_is_answered_by_the_fact_that_speaks_to_it(engine: AnswerEngine) -> None:
+    qc = engine.answer("does the G30 do QC fast charging?")
+    assert qc.plan.status == "answered" and qc.text.startswith("No")
+    ignition = engine.answer("does the Kestrel have a push button igniter or do I need a lighter?")
+    assert ignition.plan.status == "answered" and ignition.text.startswith("Yes")
+    assert "ignition" in ignition.text.lower()
+
+
+def test_a_yes_no_question_no_fact_speaks_to_is_not_answered_with_another_fact(engine: AnswerEngine) -> None:
+    answer = engine.answer("does the G30 support Samsung super fast charging?")
+    assert answer.plan.status == "unknown", answer.text
