@@ -7,10 +7,13 @@ candidates are returned so the agent can ask which one is meant.
 
 from __future__ import annotations
 
+import bisect
+import itertools
 import math
 import re
 from collections import Counter
 from dataclasses import dataclass
+from functools import lru_cache
 
 from knowledge.aspects import ASPECTS
 from knowledge.catalog import Catalog, Product
@@ -78,14 +81,11 @@ def _shared_name_words(catalog: Catalog) -> dict[str, set[str]]:
     (its description, specs, FAQ or category): a word of the shop's trade, not a name."""
     prose: dict[str, set[str]] = {}
     for p in catalog.products:
-        texts = [*(p.description.variants() if p.description else []), *(p.category.variants() if p.category else [])]
-        texts += [t for v in p.specs.values() if not isinstance(v, bool) for t in v.variants()]
-        texts += [t for f in p.faq for t in (*f.q.variants(), *f.a.variants())]
-        for word in {_root(f) for t in texts for w in tokens(t) for f in (w, w[:-1] if w.endswith("s") else w)}:
-            prose.setdefault(word, set()).add(p.id)  # "cats" says "cat"
+        for word in set().union(*map(_prose_roots, _listing_texts(p))):
+            prose.setdefault(word, set()).add(p.id)
     shared: dict[str, set[str]] = {}
     for p in catalog.products:
-        for word in {_root(w) for n in p.name.variants() for w in tokens(n)}:
+        for word in set().union(*map(_roots, p.name.variants())):
             if re.search(r"\d", word):
                 continue  # a model code is the product's own however often it is mentioned
             if prose.get(word, set()) - {p.id}:
@@ -93,8 +93,47 @@ def _shared_name_words(catalog: Catalog) -> dict[str, set[str]]:
     return shared
 
 
+def _listing_texts(p: Product) -> list[str]:
+    """What a product's listing says besides its name: description, category, spec values, FAQ."""
+    texts = [*(p.description.variants() if p.description else []), *(p.category.variants() if p.category else [])]
+    texts += [t for v in p.specs.values() if not isinstance(v, bool) for t in v.variants()]
+    texts += [t for f in p.faq for t in (*f.q.variants(), *f.a.variants())]
+    return texts
+
+
+def _inside_other_names(catalog: Catalog) -> dict[str, set[str]]:
+    """Chinese aliases (no digits) -> the other products whose names or aliases contain them."""
+    names = [(_key(n), p.id) for p in catalog.products for n in (*p.name.variants(), *p.aliases) if CJK_ONLY.search(n)]
+    joined = "\x00".join(n for n, _ in names)
+    starts = list(itertools.accumulate((len(n) + 1 for n, _ in names), initial=0))
+    out: dict[str, set[str]] = {}
+    for p in catalog.products:
+        for alias in p.aliases:
+            key = _key(alias)
+            if len(key) < 2 or not CJK_ONLY.fullmatch(key):
+                continue
+            at = joined.find(key)
+            while at >= 0:
+                owner = names[bisect.bisect_right(starts, at) - 1][1]
+                if owner != p.id:
+                    out.setdefault(key, set()).update({owner, p.id})
+                at = joined.find(key, at + 1)
+    return out
+
+
+@lru_cache(maxsize=65536)
+def _roots(text: str) -> frozenset[str]:
+    return frozenset(_root(w) for w in tokens(text))
+
+
+@lru_cache(maxsize=65536)
+def _prose_roots(text: str) -> frozenset[str]:
+    """A listing text's word roots, plurals also in the singular ("cats" says "cat")."""
+    return frozenset(_root(f) for w in tokens(text) for f in (w, w[:-1] if w.endswith("s") else w))
+
+
 def _said_elsewhere(word: str, product_id: str, shared: dict[str, set[str]]) -> bool:
-    return any(product_id in shared.get(_root(w), ()) for w in tokens(word))
+    return any(product_id in shared.get(w, ()) for w in _roots(word))
 
 
 def refers_back(question: str) -> bool:
@@ -119,8 +158,13 @@ class ProductResolver:
     def __init__(self, catalog: Catalog):
         self.catalog = catalog
         self.shared = _shared_name_words(catalog)
-        self.name_keys = self._name_keys(catalog, self.shared)
+        kinds = _inside_other_names(catalog)
+        self.name_keys = self._name_keys(catalog, self.shared, kinds)
         self.category_keys = {p.id: self._category_keys(p) for p in catalog.products}
+        self._category_openings(catalog)
+        for key, owners in kinds.items():  # "筋膜枪" names the kind both products are
+            for pid in owners:
+                self.category_keys[pid].add(key)
         category_words = {compact(w) for group in CATEGORY_GROUPS for w in group}
         self.name_words = {
             p.id: [
@@ -137,7 +181,9 @@ class ProductResolver:
         self.word_weight = {w: math.log((n + 1) / c) * (0.5 if w in category_words else 1.0) for w, c in counts.items()}
 
     @staticmethod
-    def _name_keys(catalog: Catalog, shared: dict[str, set[str]]) -> dict[str, tuple[str, bool]]:
+    def _name_keys(
+        catalog: Catalog, shared: dict[str, set[str]], kinds: dict[str, set[str]]
+    ) -> dict[str, tuple[str, bool]]:
         """compact key -> (product id, is a single word), for names, aliases and model codes.
 
         A single word of a name names the product only when no other product's listing uses it: "ZoomBall"
@@ -167,6 +213,10 @@ class ProductResolver:
             for word in {_key(w) for a in p.aliases for w in re.split(r"[\s\-_/]+", a)}:
                 if word in by_key:
                     by_key[word].add(p.id)
+        # a Chinese alias inside another product's name or alias ("筋膜枪" of the F5, in the F2's "迷你筋膜枪")
+        # is a kind of product, not one product's name
+        for key, holders in kinds.items():
+            by_key.setdefault(key, set()).update(holders)
         return {key: (next(iter(ids)), single) for (key, single), ids in owners.items() if len(by_key[key]) == 1}
 
     @staticmethod
@@ -183,7 +233,24 @@ class ProductResolver:
             words = {compact(w) for w in group}
             if any(w in c or c in w for w in words for c in own):
                 keys |= words
-        return {k for k in keys if k}
+        return {k for k in keys if k} - GENERIC_CATEGORY_WORDS
+
+    def _category_openings(self, catalog: Catalog) -> None:
+        """The first word of a four-character Chinese category ("按摩" of "按摩仪器", "口腔" of "口腔护理") names
+        it too, unless products of other categories speak of it ("蓝牙" of "蓝牙音箱" in a shop of earbuds)."""
+        members: dict[str, set[str]] = {}
+        for p in catalog.products:
+            for c in map(compact, p.category.variants() if p.category else []):
+                if CJK_ONLY.fullmatch(c) and len(c) >= 4:
+                    members.setdefault(c, set()).add(p.id)
+        if not members:
+            return
+        text = {p.id: compact(" ".join(_listing_texts(p) + p.name.variants())) for p in catalog.products}
+        for category, ids in members.items():
+            word = category[:2]
+            if not any(word in t for pid, t in text.items() if pid not in ids):
+                for pid in ids:
+                    self.category_keys[pid].add(word)
 
     def resolve(self, question: str, on_stage: str | None = None) -> Resolution:
         found = self._resolve(question, on_stage)
@@ -219,7 +286,12 @@ class ProductResolver:
                 return Resolution((in_category[0],), "category")
             if stage in in_category:
                 return Resolution((stage,), "stage")
-            narrowed = [p for p in self.partly_named(question) if p in in_category]
+            # a name word that is the category word asked ("按摩" of "眼部按摩仪" in "按摩类的") narrows nothing
+            rest = question
+            for key in sorted(self.category_keys[in_category[0]], key=len, reverse=True):
+                if CJK_ONLY.fullmatch(key):
+                    rest = rest.replace(key, " ")
+            narrowed = [p for p in self.partly_named(rest) if p in in_category]
             if len(narrowed) == 1:  # "the 65w charger" of two chargers
                 return Resolution((narrowed[0],), "name")
             return Resolution((), "ambiguous", tuple(in_category))

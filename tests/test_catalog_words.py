@@ -65,3 +65,41 @@ def test_a_yes_no_question_is_answered_by_the_fact_that_speaks_to_it(engine: Ans
 def test_a_yes_no_question_no_fact_speaks_to_is_not_answered_with_another_fact(engine: AnswerEngine) -> None:
     answer = engine.answer("does the G30 support Samsung super fast charging?")
     assert answer.plan.status == "unknown", answer.text
+
+
+BEAUTY_SHOP = """
+store:
+  name: 悦颜
+  currency: CNY
+  policies:
+    售后: 支持7天无理由退换，退货运费买家承担。
+    赠品: 赠品随主商品一起发。
+products:
+  - {id: f5, name: 悦颜F5 专业筋膜枪, aliases: [F5, 筋膜枪], category: 按摩仪器, price: 459}
+  - {id: f2, name: 悦颜F2 迷你筋膜枪, aliases: [F2, 迷你筋膜枪], category: 按摩仪器, price: 199}
+  - {id: e3, name: 悦颜E3 眼部按摩仪, aliases: [E3], category: 按摩仪器, price: 299}
+  - {id: d10, name: 悦颜D10 高速吹风机, aliases: [D10, 吹风机], category: 美发造型, price: 599}
+"""
+
+
+@pytest.fixture(scope="module")
+def beauty(tmp_path_factory: pytest.TempPathFactory) -> AnswerEngine:
+    path: Path = tmp_path_factory.mktemp("beauty") / "catalog.yaml"
+    path.write_text(BEAUTY_SHOP, encoding="utf-8")
+    return AnswerEngine(KnowledgeBase(load_catalog(path), UniversalSentenceEncoder(threads=1)))
+
+
+def test_an_alias_inside_another_products_name_is_a_kind(beauty: AnswerEngine) -> None:
+    resolver = beauty.knowledge.resolver
+    assert set(resolver.resolve("筋膜枪多少钱").candidates) == {"f5", "f2"}  # two 筋膜枪: which one?
+    assert "199" in beauty.answer("最便宜的筋膜枪是哪个").text
+    assert resolver.resolve("吹风机多少钱").product_ids == ("d10",)  # an alias no other name holds
+
+
+def test_the_first_word_of_a_chinese_category_names_it(beauty: AnswerEngine) -> None:
+    assert "459" in beauty.answer("按摩类的哪个最贵").text
+
+
+def test_a_policy_under_the_sellers_own_name_is_found_by_what_it_says(beauty: AnswerEngine) -> None:
+    answer = beauty.answer("收到不喜欢能退吗 几天内")
+    assert answer.plan.status == "answered" and "7天" in answer.text

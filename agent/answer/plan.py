@@ -259,7 +259,7 @@ class Planner:
         return None
 
     def _policy(self, question: str, lang: str, hit: AspectHit) -> Plan:
-        facts = [f for f in self.kb.policies() if answers(hit.aspect, f)]
+        facts = [f for f in self.kb.policies() if answers(hit.aspect, f)] or _speaking_of(hit, self.kb.policies())
         if not facts:
             return Plan(question, lang, "unknown", "not_in_catalog", aspect=hit.aspect.name)
         best = self.kb.index.search(question, facts, k=1)[0].fact  # of "returns" and "exchanges", the closer
@@ -395,6 +395,21 @@ class Planner:
         if best.semantic >= MIN_SEMANTIC or (best.lexical >= lexical_min and best.semantic >= semantic_min):
             return _with_variant_twins([best.fact], facts)
         return []
+
+
+def _speaking_of(hit: AspectHit, policies: list[Fact]) -> list[Fact]:
+    """Policies under names of the seller's own ("售后" for returns) whose text says the most of the asked
+    aspect's words ("7天无理由退换 ... 退货运费"): those that say the most."""
+    said = {
+        f: sum(
+            1
+            for t in hit.aspect.terms
+            if len(compact(t)) >= 2 and t not in hit.aspect.weak and compact(t) in compact(" ".join(f.value.variants()))
+        )
+        for f in policies
+    }
+    most = max(said.values(), default=0)
+    return [f for f, n in said.items() if n == most] if most else []
 
 
 def _is_policy(hit: AspectHit) -> bool:
