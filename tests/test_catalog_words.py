@@ -29,6 +29,21 @@ products:
      description: Rows like a boat; one button pairs it with a bike computer, specs: {max_user_weight: 135 kg}}
   - {id: charger, name: GaN Charger G30, category: Chargers, price: 69,
      specs: {ports: USB-C x1, QC: false, PD: PD3.0, output: 30W}}
+  - id: collar
+    name: TrackTail G2 GPS Collar
+    category: Trackers
+    price: 129
+    variants:
+      - {id: g2-s-black, options: {Size: S, Color: Black}}
+      - {id: g2-l-black, options: {Size: L, Color: Black}}
+      - {id: g2-s-orange, options: {Size: S, Color: Orange}}
+      - {id: g2-m-orange, options: {Size: M, Color: Orange}}
+  - id: litterbox
+    name: CleanPaw L1 Litter Box
+    category: Litter Boxes
+    price: 349
+    description: Works with clumping clay litter. Crystal litter and pine pellets are not compatible.
+    specs: {not compatible with: "kittens under 3 lbs", capacity: 9 L}
   - {id: stove, name: Kestrel Cook System, category: Stoves, price: 129,
      specs: {weight: 395 g, piezo_ignition: "yes", output: 1500 W, cartridge_included: "no"}}
 """
@@ -103,3 +118,15 @@ def test_the_first_word_of_a_chinese_category_names_it(beauty: AnswerEngine) -> 
 def test_a_policy_under_the_sellers_own_name_is_found_by_what_it_says(beauty: AnswerEngine) -> None:
     answer = beauty.answer("收到不喜欢能退吗 几天内")
     assert answer.plan.status == "answered" and "7天" in answer.text
+
+
+def test_two_options_no_variant_has_together_are_a_no(engine: AnswerEngine) -> None:
+    answer = engine.answer("can i get the L size gps collar in orange?")
+    assert answer.text.startswith("No") and "S and M" in answer.text, answer.text
+    assert engine.answer("can i get the S size gps collar in orange?").text.startswith("Yes")
+
+
+def test_a_negation_after_what_it_negates_and_a_label_that_negates(engine: AnswerEngine) -> None:
+    assert engine.answer("can i use crystal litter in the cleanpaw?").text.startswith("No")
+    assert engine.answer("does the cleanpaw work with clumping clay litter?").text.startswith("Yes")
+    assert engine.answer("is the cleanpaw ok for kittens?").text.startswith("No")

@@ -56,7 +56,7 @@ class CatalogQueries:
         elif single is not None and op == "options":
             fact = ops.options_fact(single, question)
         elif single is not None and op == "has_option" and query.value:
-            fact = ops.has_option_fact(single, query.value)
+            fact = ops.has_option_fact(single, query.value, question)
         elif single is not None and op == "overview":
             return self._overview(question, lang, single)
         elif op == "recommend" and not (resolution.how == "name" and len(products) > 1):

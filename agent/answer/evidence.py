@@ -32,6 +32,13 @@ NEGATED = re.compile(
     r"(?:\b(?:no|not|non|without|never|isn't|doesn't|don't|can't|cannot|won't)\b|不支持|不含|不带|不能|无|没有)\W{0,2}$",
     re.IGNORECASE,
 )
+# a negation after what it negates, in the same clause ("crystal litter is not compatible", "X不支持")
+NEGATED_AFTER = re.compile(
+    r"^[^,;.()（）、，；。/|]*?(?:\b(?:not|isn't|aren't|can't|cannot|won't|doesn't|don't|never)\b|不支持|不能|不可以|不适用|不兼容)",
+    re.IGNORECASE,
+)
+# a label that lists what something is not for ("不适用: iPhone 15/16", "not compatible with: ...")
+NEGATIVE_LABEL = re.compile(r"不适用|不兼容|不支持|不包含|不含|incompatible|not compatible|not supported|not included")
 # where a negation stops reaching: "no LDAC" is negated, "SBC, AAC (no LDAC)" negates only LDAC
 CLAUSE = re.compile(r"[,;.()（）、，；。/|]")
 YES = Text(zh="是的，", en="Yes. ")
@@ -104,7 +111,11 @@ def _found(term: str, text: str) -> list[int]:
 
 def _negated(text: str, spot: int) -> bool:
     clause_start = max((m.end() for m in CLAUSE.finditer(text, 0, spot)), default=0)
-    return bool(NEGATED.search(text[clause_start:spot]))
+    return bool(NEGATED.search(text[clause_start:spot]) or NEGATED_AFTER.search(text[spot:]))
+
+
+def _negative_label(fact: Fact) -> bool:
+    return any(NEGATIVE_LABEL.search(t.lower()) for t in (fact.key, *fact.label.variants()))
 
 
 def mentioned(question: str, facts: list[Fact], names: str, known: Set[str] = frozenset()) -> Fact | None:
@@ -131,7 +142,8 @@ def mentioned(question: str, facts: list[Fact], names: str, known: Set[str] = fr
                 best = (rank, fact)
             continue
         if best is None or rank < best[0]:
-            best = (rank, _opened(fact, not any(_negated(said, spot) for _, s in spots.values() for spot in s)))
+            negated = _negative_label(fact) or any(_negated(said, spot) for _, s in spots.values() for spot in s)
+            best = (rank, _opened(fact, not negated))
     return best[1] if best else None
 
 
@@ -167,7 +179,7 @@ def confirmed(question: str, fact: Fact, product_names: str = "", aspect_terms: 
                 spots.append(m.start())
         if not spots:
             return fact
-    return _opened(fact, not any(_negated(value, spot) for spot in spots))
+    return _opened(fact, not (_negative_label(fact) or any(_negated(value, spot) for spot in spots)))
 
 
 def evidencing(question: str, facts: tuple[Fact, ...], names: str, known: Set[str] = frozenset()) -> tuple[Fact, ...]:

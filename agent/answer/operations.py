@@ -206,8 +206,12 @@ def _listing(values: list[Text], label: Text, lang: str) -> str:
     return f"{len(items)} {word}, including {_and(items[:3], 'en')}"
 
 
-def has_option_fact(product: Product, colour: str) -> Fact | None:
-    """ "Does it come in purple?": yes with the variant, or no with what it does come in."""
+def has_option_fact(product: Product, colour: str, question: str = "") -> Fact | None:
+    """ "Does it come in purple?": yes with the variant, or no with what it does come in; "the L in
+    orange?" is a no when no variant is both, with what the orange one comes in."""
+    missing = _missing_combination(question, product) if question else None
+    if missing is not None:
+        return missing
     colour_names = [n for n in product.option_names() if COLOUR_OPTION.search(n)]
     values = [v for n in colour_names for v in product.option_values(n)]
     if not values:
@@ -237,6 +241,47 @@ def has_option_fact(product: Product, colour: str) -> Fact | None:
             en=f"No, the {name.get('en')} doesn't come in {asked_en}; it comes in {listing_en}.",
         )
     return _fact(product, "options", text, polarity=bool(match))
+
+
+def _missing_combination(question: str, product: Product) -> Fact | None:
+    """A question naming values of two options ("L" and "orange") that no one variant has together."""
+    q = compact(question)
+    words = set(re.findall(r"[a-z0-9]+", normalize(question)))
+    own = set(re.findall(r"[a-z0-9]+", normalize(" ".join(product.name.variants()))))
+    said = {
+        name: [v for v in product.option_values(name) if _said(v, q, words, question, own)]
+        for name in product.option_names()
+    }
+    said = {name: values for name, values in said.items() if values}
+    if len(said) < 2:
+        return None
+
+    def has(variant: Variant, name: str) -> bool:
+        value = variant.options.get(name)
+        return value is not None and any(value.get("en").lower() == v.get("en").lower() for v in said[name])
+
+    if any(all(has(v, name) for name in said) for v in product.variants):
+        return None
+    # what the colour asked does come with ("orange": in S and M)
+    first, *rest = sorted(said, key=lambda n: not COLOUR_OPTION.search(n))
+    asked = said[first][0]
+    with_it = [v for v in product.variants if has(v, first)]
+    other = {n: list(dict.fromkeys(v.options[n].get("en") for v in with_it if n in v.options)) for n in rest}
+    zh_other = {n: list(dict.fromkeys(v.options[n].get("zh") for v in with_it if n in v.options)) for n in rest}
+    name = product.name
+    return _fact(
+        product,
+        "options",
+        Text(
+            zh=f"没有这个组合，{name.get('zh')}的{asked.get('zh')}只有"
+            + "、".join(_and(vals, "zh") for vals in zh_other.values())
+            + "。",
+            en=f"No, not together: the {name.get('en')} in {asked.get('en')} comes in "
+            + "; ".join(_and(vals, "en") for vals in other.values())
+            + " only.",
+        ),
+        polarity=False,
+    )
 
 
 def _is_colour(text: Text) -> bool:
