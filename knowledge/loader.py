@@ -14,6 +14,7 @@ from typing import Any
 from knowledge.catalog import FAQ, LANGUAGES, Catalog, Product, SpecValue, Store, Text, Variant
 from knowledge.compile import compile_catalog
 from knowledge.sources import CatalogError, Path_, Problem, RawCatalog, read
+from knowledge.text import CJK
 from knowledge.values import yes_no
 
 SAMPLE_CATALOG = Path(__file__).parent / "sample" / "catalog.yaml"
@@ -289,7 +290,7 @@ class _Builder:
             self.problem(path, "expected text, got a yes/no value", raw)
             return None
         if isinstance(value, (str, int, float)):
-            return Text.same(str(value).strip())
+            return bilingual(str(value).strip())
         if not isinstance(value, dict):
             self.problem(path, "expected text or {zh: ..., en: ...}", raw)
             return None
@@ -419,6 +420,21 @@ class _Builder:
             if q and a:
                 out.append(FAQ(q=q, a=a))
         return tuple(out)
+
+
+# "氮化镓充电器 65W / GaN Charger 65W", "白色 | White": a seller's two languages in one cell
+TWO_LANGUAGES = re.compile(r"^([^/|]+?)\s+[/|]\s+([^/|]+)$")
+
+
+def bilingual(text: str) -> Text:
+    """A text in one language, or a Chinese and an English text written side by side, told apart."""
+    m = TWO_LANGUAGES.match(text)
+    if m:
+        left, right = m.group(1).strip(), m.group(2).strip()
+        for zh, en in ((left, right), (right, left)):
+            if CJK.search(zh) and not CJK.search(en) and re.search(r"[A-Za-z]{2}", en):
+                return Text(zh=zh, en=en)
+    return Text.same(text)
 
 
 def _opt(value: Any) -> str | None:

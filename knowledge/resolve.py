@@ -161,6 +161,11 @@ class ProductResolver:
         kinds = _inside_other_names(catalog)
         self.name_keys = self._name_keys(catalog, self.shared, kinds)
         self.category_keys = {p.id: self._category_keys(p) for p in catalog.products}
+        numbers: dict[str, set[str]] = {}
+        for p in catalog.products:
+            for n in {n for name in p.name.variants() for n in re.findall(r"(?<![\d.])\d{3,}(?![\d.])", name)}:
+                numbers.setdefault(n, set()).add(p.id)
+        self.name_numbers = {n: next(iter(ids)) for n, ids in numbers.items() if len(ids) == 1}
         self._category_openings(catalog)
         for key, owners in kinds.items():  # "筋膜枪" names the kind both products are
             for pid in owners:
@@ -315,6 +320,11 @@ class ProductResolver:
             if single and re.fullmatch(r"[a-z0-9]+", key) and not re.search(rf"(?<![a-z0-9]){key}(?![a-z0-9])", spaced):
                 continue
             found.append((pos, key, pid))
+        # "the 25000 one": a number of three or more digits that only one product's name holds
+        for m in re.finditer(r"(?<![\d.])\d{3,}(?![\d.])", question):
+            pid = self.name_numbers.get(m.group())
+            if pid is not None:
+                found.append((q.find(m.group()), m.group(), pid))
         # a match inside a longer match of another product is not a mention of its own
         kept = [f for f in found if not any(f[2] != o[2] and f[1] in o[1] and f[1] != o[1] for o in found)]
         return list(dict.fromkeys(pid for _, _, pid in sorted(kept)))

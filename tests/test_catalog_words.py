@@ -130,3 +130,48 @@ def test_a_negation_after_what_it_negates_and_a_label_that_negates(engine: Answe
     assert engine.answer("can i use crystal litter in the cleanpaw?").text.startswith("No")
     assert engine.answer("does the cleanpaw work with clumping clay litter?").text.startswith("Yes")
     assert engine.answer("is the cleanpaw ok for kittens?").text.startswith("No")
+
+
+CHARGE_SHOP = """
+store:
+  name: 闪充小铺
+  currency: CNY
+  policies: {warranty: 充电器、充电宝质保18个月。}
+products:
+  - id: p20
+    name: 大容量充电宝 20000mAh / Power Bank 20000mAh
+    category: 充电宝 / Power Banks
+    price: 99
+    specs: {可上飞机: 是（74Wh）}
+  - id: p25
+    name: 笔记本充电宝 25000mAh 100W / Laptop Power Bank 25000mAh
+    category: 充电宝 / Power Banks
+    price: 299
+    specs: {可上飞机: 是（92.5Wh）}
+    variants:
+      - {id: p25-black, name: 黑色 / Black, options: {颜色: 黑色 / Black}}
+"""
+
+
+@pytest.fixture(scope="module")
+def chargers(tmp_path_factory: pytest.TempPathFactory) -> AnswerEngine:
+    path: Path = tmp_path_factory.mktemp("chargers") / "catalog.yaml"
+    path.write_text(CHARGE_SHOP, encoding="utf-8")
+    return AnswerEngine(KnowledgeBase(load_catalog(path), UniversalSentenceEncoder(threads=1)))
+
+
+def test_two_languages_in_one_cell_are_told_apart(chargers: AnswerEngine) -> None:
+    bank = chargers.knowledge.catalog.product("p25")
+    assert bank.name.zh == "笔记本充电宝 25000mAh 100W" and bank.name.en == "Laptop Power Bank 25000mAh"
+    assert bank.variants[0].name.en == "Black" and bank.variants[0].name.zh == "黑色"
+    english = chargers.answer("how much is the laptop power bank?").text
+    assert "笔记本" not in english and "299" in english
+
+
+def test_a_number_only_one_name_holds_names_that_product(chargers: AnswerEngine) -> None:
+    assert "92.5" in chargers.answer("那个25000的充电宝能带上飞机吗").text
+
+
+def test_a_policy_the_product_does_not_state_is_the_stores(chargers: AnswerEngine) -> None:
+    answer = chargers.answer("whats the warranty on the Laptop Power Bank 25000mAh?")
+    assert answer.plan.status == "answered" and "18" in answer.text

@@ -94,9 +94,9 @@ class Planner:
         decline = screen(question)
         if decline:
             return Plan(question, lang, "declined", decline.reason)
-        hits = detect(self._without_names(question))
-        primary = hits[0] if hits else None
         resolution = self._by_variant(question, self.kb.resolver.resolve(question, on_stage))
+        hits = detect(self._without_names(question, resolution.product_ids))
+        primary = hits[0] if hits else None
         only = self.kb.catalog.products
         if resolution.how == "none" and len(only) == 1 and hits:
             # a one-product shop: "does it support AAC?" is about that product, as if it were on stage
@@ -130,6 +130,11 @@ class Planner:
                 return Plan(question, lang, "declined", "offtopic")
             return Plan(question, lang, "unknown", "no_product", aspect=primary.aspect.name if primary else None)
         plan = self._products(question, lang, products, hits, resolution.how)
+        if plan.status == "unknown" and primary and _is_policy(primary):
+            # "what's the warranty on the power bank?": the product says nothing of its own, the store does
+            policy = self._policy(question, lang, primary)
+            if policy.status == "answered":
+                return policy
         # a concrete aspect asked and missing ("charging time") stays unknown; only words the lexicon
         # does not know are read by meaning
         # a lexicon aspect the catalog does not word that way ("how bright" for "output: 250 lm") is
@@ -265,9 +270,18 @@ class Planner:
         best = self.kb.index.search(question, facts, k=1)[0].fact  # of "returns" and "exchanges", the closer
         return Plan(question, lang, "answered", "policy", facts=(best,), aspect=hit.aspect.name)
 
-    def _without_names(self, question: str) -> str:
-        """The question with product names taken out, so "Pro 4G" does not read as a question about 4G."""
+    def _without_names(self, question: str, products: tuple[str, ...] = ()) -> str:
+        """The question with product names taken out, so "Pro 4G" does not read as a question about 4G, and
+        "the laptop power bank" (a name said in part, two words or more) not as one about laptops."""
         text = normalize(question)
+        for pid in products:
+            for name in self.kb.catalog.product(pid).name.variants():
+                words = re.findall(r"[a-z0-9]+", normalize(name))
+                spans = [" ".join(words[i:j]) for i in range(len(words)) for j in range(i + 2, len(words) + 1)]
+                for span in sorted(spans, key=len, reverse=True):
+                    if re.search(rf"\b{re.escape(span)}\b", text):
+                        text = re.sub(rf"\b{re.escape(span)}\b", " ", text)
+                        break
         for name in self._names:
             text = text.replace(name, " ")
         return text
