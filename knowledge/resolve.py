@@ -322,9 +322,9 @@ class ProductResolver:
             found.append((pos, key, pid))
         # "the 25000 one": a number of three or more digits that only one product's name holds
         for m in re.finditer(r"(?<![\d.])\d{3,}(?![\d.])", question):
-            pid = self.name_numbers.get(m.group())
-            if pid is not None:
-                found.append((q.find(m.group()), m.group(), pid))
+            owner = self.name_numbers.get(m.group())
+            if owner is not None:
+                found.append((q.find(m.group()), m.group(), owner))
         # a match inside a longer match of another product is not a mention of its own
         kept = [f for f in found if not any(f[2] != o[2] and f[1] in o[1] and f[1] != o[1] for o in found)]
         return list(dict.fromkeys(pid for _, _, pid in sorted(kept)))
