@@ -72,6 +72,12 @@ class Product:
     variants: tuple[Variant, ...] = ()
     faq: tuple[FAQ, ...] = ()
     stock: int | None = None
+    said_as: Text | None = None  # the name as a host says it, when the title is long (knowledge/names.py)
+
+    @property
+    def spoken(self) -> Text:
+        """The name an answer says: the short one when the compile step found one, else the name."""
+        return self.said_as or self.name
 
     def option_names(self) -> list[str]:
         """The option names its variants use (color, size...), in order of first use."""

@@ -12,6 +12,7 @@ import re
 from dataclasses import replace
 
 from knowledge.catalog import Catalog, Product, SpecValue, Text
+from knowledge.names import spoken_names
 from knowledge.text import CJK
 from knowledge.vocabulary import spoken_key, translate
 
@@ -38,6 +39,11 @@ def compile_catalog(catalog: Catalog, notes: list[str] | None = None) -> Catalog
     if unread:
         notes.append(f"no translation for {', '.join(unread)}: spoken as written (add spec_labels to say them well)")
     products = tuple(_with_category(p, notes) for p in catalog.products)
+    short = spoken_names(products)
+    products = tuple(replace(p, said_as=short[p.id]) if p.id in short else p for p in products)
+    if short:
+        said = "; ".join(f"{p.id}: {' / '.join(dict.fromkeys(p.spoken.variants()))}" for p in products if p.id in short)
+        notes.append(f"names said as: {said}")
     return replace(catalog, products=products, inferred_labels=inferred, notes=tuple(notes))
 
 

@@ -143,7 +143,7 @@ def product_facts(catalog: Catalog, product: Product) -> list[Fact]:
 
 def _spec_fact(catalog: Catalog, product: Product, key: str, value: SpecValue, variant: Variant | None = None) -> Fact:
     spoken = catalog.spec_label(key)
-    label, name = spoken, product.name
+    label, name = spoken, product.spoken
     if variant is not None:  # "NFC Edition NFC: yes", said of "SmartBand X2 NFC Edition"
         name = Text(zh=f"{name.get('zh')}{variant.name.get('zh')}", en=f"{name.get('en')} {variant.name.get('en')}")
         label = Text(
@@ -163,7 +163,7 @@ def _spec_fact(catalog: Catalog, product: Product, key: str, value: SpecValue, v
 
 
 def _price_fact(catalog: Catalog, product: Product) -> Fact:
-    name = product.name
+    name = product.spoken
     now = Text(zh=money(catalog, product.price, "zh"), en=money(catalog, product.price, "en"))
     if product.original_price and product.original_price != product.price:
         was = Text(zh=money(catalog, product.original_price, "zh"), en=money(catalog, product.original_price, "en"))
@@ -189,8 +189,8 @@ def _price_fact(catalog: Catalog, product: Product) -> Fact:
 def _variant_price_fact(catalog: Catalog, product: Product, variant: Variant) -> Fact:
     price = variant.price or product.price
     value = Text(zh=money(catalog, price, "zh"), en=money(catalog, price, "en"))
-    zh_name = f"{product.name.get('zh')}{variant.name.get('zh')}"
-    en_name = f"{product.name.get('en')} {variant.name.get('en')}"
+    zh_name = f"{product.spoken.get('zh')}{variant.name.get('zh')}"
+    en_name = f"{product.spoken.get('en')} {variant.name.get('en')}"
     return Fact(
         id=f"{product.id}/variant/{variant.id}/price",
         kind="price",
@@ -215,7 +215,7 @@ def _variants_fact(catalog: Catalog, product: Product) -> Fact:
     zh = "、".join(_variant_phrase(catalog, product, v, "zh") for v in product.variants)
     en_items = [_variant_phrase(catalog, product, v, "en") for v in product.variants]
     en = en_items[0] if len(en_items) == 1 else ", ".join(en_items[:-1]) + " and " + en_items[-1]
-    name = product.name
+    name = product.spoken
     return Fact(
         id=f"{product.id}/variants",
         kind="variants",

@@ -175,3 +175,30 @@ def test_a_number_only_one_name_holds_names_that_product(chargers: AnswerEngine)
 def test_a_policy_the_product_does_not_state_is_the_stores(chargers: AnswerEngine) -> None:
     answer = chargers.answer("whats the warranty on the Laptop Power Bank 25000mAh?")
     assert answer.plan.status == "answered" and "18" in answer.text
+
+
+def test_a_listing_title_is_said_as_a_host_says_it() -> None:
+    from knowledge.names import spoken_title
+
+    assert spoken_title("悦颜S1 直发夹板 直卷两用 负离子") == "悦颜S1 直发夹板"
+    assert spoken_title("悦颜F2 mini 迷你筋膜枪 口袋便携款") == "悦颜F2 mini 迷你筋膜枪"
+    assert spoken_title("TreatCam C1 Pet Camera with Treat Toss") == "TreatCam C1 Pet Camera"
+    assert spoken_title("厨小满IH电饭煲R5") == "厨小满IH电饭煲R5"  # short already
+
+
+def test_answers_say_the_short_name_unless_two_products_would_share_it(tmp_path: Path) -> None:
+    path = tmp_path / "catalog.yaml"
+    path.write_text(
+        """
+products:
+  - {id: c1, name: TreatCam C1 Pet Camera with Treat Toss, price: 99, specs: {night_vision: "yes"}}
+  - {id: case15, name: Clear Case for iPhone 15, price: 19}
+  - {id: case16, name: Clear Case for iPhone 16, price: 19}
+""",
+        encoding="utf-8",
+    )
+    catalog = load_catalog(path)
+    engine = AnswerEngine(KnowledgeBase(catalog))
+    assert engine.answer("C1有夜视吗").text == "TreatCam C1 Pet Camera支持夜视。"
+    assert "Clear Case for iPhone 16" in engine.answer("how much is the Clear Case for iPhone 16?").text
+    assert catalog.product("c1").name.en == "TreatCam C1 Pet Camera with Treat Toss"  # the card keeps the title

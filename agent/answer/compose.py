@@ -79,7 +79,7 @@ def prompt_for(plan: Plan, knowledge: KnowledgeBase) -> str:
     lang = plan.language
     lines = []
     for fact in plan.facts:
-        subject = knowledge.catalog.product(fact.product_id).name.get(lang) if fact.product_id else ""
+        subject = knowledge.catalog.product(fact.product_id).spoken.get(lang) if fact.product_id else ""
         lines.append(f"- {subject} {fact.line(lang)}".replace("-  ", "- "))
     language = "Chinese" if lang == "zh" else "English"
     return "Facts:\n" + "\n".join(lines) + f"\nQuestion: {plan.question.strip()}\nLanguage: {language}\nAnswer:"

@@ -28,7 +28,7 @@ def price_range(catalog: Catalog, product: Product) -> Fact | None:
     if len(prices) < 2:
         return None
     low, high = (_plain(prices[0]), _plain(prices[-1]))
-    name = product.name
+    name = product.spoken
     if len(product.variants) <= 3:  # few options: each with its price
         zh = "，".join(f"{v.name.get('zh')}{money(catalog, v.price_or(product.price), 'zh')}" for v in product.variants)
         en = _and(
@@ -52,8 +52,8 @@ def _plain(amount: Decimal) -> str:
 
 def variant_label(product: Product, variant: Variant, lang: str) -> str:
     if lang == "zh":
-        return f"{product.name.get('zh')}（{variant.name.get('zh')}）"
-    return f"{product.name.get('en')} ({variant.name.get('en')})"
+        return f"{product.spoken.get('zh')}（{variant.name.get('zh')}）"
+    return f"{product.spoken.get('en')} ({variant.name.get('en')})"
 
 
 def named_variants(question: str, product: Product) -> list[Variant]:
@@ -133,14 +133,14 @@ def stock_fact(catalog: Catalog, product: Product, variants: list[Variant]) -> F
         if product.stock is None:
             return None
         zh = (
-            f"有货，{product.name.get('zh')}还有{product.stock}件。"
+            f"有货，{product.spoken.get('zh')}还有{product.stock}件。"
             if product.stock
-            else f"没有货了，{product.name.get('zh')}已经售罄。"
+            else f"没有货了，{product.spoken.get('zh')}已经售罄。"
         )
         en = (
-            f"Yes, the {product.name.get('en')} is in stock: {product.stock} left."
+            f"Yes, the {product.spoken.get('en')} is in stock: {product.stock} left."
             if product.stock
-            else f"No, the {product.name.get('en')} is sold out."
+            else f"No, the {product.spoken.get('en')} is sold out."
         )
         return _fact(product, "stock", Text(zh=zh, en=en), polarity=product.stock > 0)
     if len(counted) == 1:
@@ -154,7 +154,7 @@ def stock_fact(catalog: Catalog, product: Product, variants: list[Variant]) -> F
     in_stock = [v for v in counted if v.stock]
     if not in_stock:
         text = Text(
-            zh=f"没有货了，{product.name.get('zh')}都售罄了。", en=f"No, the {product.name.get('en')} is sold out."
+            zh=f"没有货了，{product.spoken.get('zh')}都售罄了。", en=f"No, the {product.spoken.get('en')} is sold out."
         )
         return _fact(product, "stock", text, polarity=False)
     zh_items = "、".join(f"{v.name.get('zh')}{v.stock}件" for v in in_stock[:6])
@@ -163,8 +163,8 @@ def stock_fact(catalog: Catalog, product: Product, variants: list[Variant]) -> F
     zh_sold = f"，{'、'.join(v.name.get('zh') for v in sold[:4])}已售罄" if sold else ""
     en_sold = f"; {_and([v.name.get('en') for v in sold[:4]], 'en')} sold out" if sold else ""
     text = Text(
-        zh=f"有货，{product.name.get('zh')}{zh_items}{zh_sold}。",
-        en=f"Yes, the {product.name.get('en')} is in stock: {en_items} left{en_sold}.",
+        zh=f"有货，{product.spoken.get('zh')}{zh_items}{zh_sold}。",
+        en=f"Yes, the {product.spoken.get('en')} is in stock: {en_items} left{en_sold}.",
     )
     return _fact(product, "stock", text, polarity=True)
 
@@ -186,8 +186,8 @@ def options_fact(product: Product, question: str) -> Fact | None:
         zh_parts = [f"有{_and([t.get('zh') for t in items], 'zh')}"]
         en_parts = [_and([t.get("en") for t in items], "en")]
     text = Text(
-        zh=f"{product.name.get('zh')}" + "，".join(zh_parts) + "。",
-        en=f"The {product.name.get('en')} comes in " + "; and in ".join(en_parts) + ".",
+        zh=f"{product.spoken.get('zh')}" + "，".join(zh_parts) + "。",
+        en=f"The {product.spoken.get('en')} comes in " + "; and in ".join(en_parts) + ".",
     )
     return _fact(product, "options", text)
 
@@ -227,7 +227,7 @@ def has_option_fact(product: Product, colour: str, question: str = "") -> Fact |
     ]
     listing_zh = _and([v.get("zh") for v in values], "zh")
     listing_en = _and([v.get("en") for v in values], "en")
-    name = product.name
+    name = product.spoken
     if match:
         text = Text(
             zh=f"有的，{name.get('zh')}有{match[0].get('zh')}。",
@@ -268,7 +268,7 @@ def _missing_combination(question: str, product: Product) -> Fact | None:
     with_it = [v for v in product.variants if has(v, first)]
     other = {n: list(dict.fromkeys(v.options[n].get("en") for v in with_it if n in v.options)) for n in rest}
     zh_other = {n: list(dict.fromkeys(v.options[n].get("zh") for v in with_it if n in v.options)) for n in rest}
-    name = product.name
+    name = product.spoken
     return _fact(
         product,
         "options",
@@ -321,8 +321,8 @@ def extreme_product(catalog: Catalog, products: list[Product], cheapest: bool, q
     price, best, variant = (min if cheapest else max)(offers, key=lambda o: o[0])
     amount = _plain(price)
     word = ("最便宜", "cheapest") if cheapest else ("最贵", "most expensive")
-    zh_name = variant_label(best, variant, "zh") if variant else best.name.get("zh")
-    en_name = variant_label(best, variant, "en") if variant else best.name.get("en")
+    zh_name = variant_label(best, variant, "zh") if variant else best.spoken.get("zh")
+    en_name = variant_label(best, variant, "en") if variant else best.spoken.get("en")
     text = Text(
         zh=f"{word[0]}的是{zh_name}，{money(catalog, amount, 'zh')}。",
         en=f"The {word[1]} is the {en_name} at {money(catalog, amount, 'en')}.",
@@ -349,7 +349,7 @@ def store_fact(catalog: Catalog, asked: str | None = None, found: list[Product] 
     en_names = [t.get("en") for t in items[:8]] + (["more"] if len(items) > 8 else [])
     en_list = en_names[0] if len(en_names) == 1 else ", ".join(en_names[:-1]) + " and " + en_names[-1]
     if found:
-        names = [p.name for p in found[:3]]
+        names = [p.spoken for p in found[:3]]
         text = Text(
             zh=f"有的，我们有{_and([n.get('zh') for n in names], 'zh')}。",
             en=f"Yes, we have the {_and([n.get('en') for n in names], 'en')}.",

@@ -43,7 +43,7 @@ UNKNOWN = {
 
 
 def names(catalog: Catalog, product_ids: tuple[str, ...], lang: str) -> str:
-    items = [catalog.product(p).name.get(lang) for p in product_ids]
+    items = [catalog.product(p).spoken.get(lang) for p in product_ids]
     if lang == "zh":
         return "、".join(items[:-1]) + "还是" + items[-1] if len(items) > 1 else "".join(items)
     return ", ".join(items[:-1]) + " or " + items[-1] if len(items) > 1 else "".join(items)
